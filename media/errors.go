@@ -7,17 +7,18 @@ import (
 
 // Error codes carried by domain errors. The HTTP layer maps each to a status.
 const (
-	EINVALID      = "invalid"      // the request is malformed or breaks a rule
-	ENOTFOUND     = "not_found"    // the thing does not exist (or is not visible)
-	EUNAUTHORIZED = "unauthorized" // no valid credentials
-	EFORBIDDEN    = "forbidden"    // credentials valid, action not allowed
-	ECONFLICT     = "conflict"     // the state does not allow the change
-	ETOOLARGE     = "too_large"    // a body or upload exceeds a limit
-	EUNSUPPORTED  = "unsupported"  // media type, codec or feature not supported
-	EGONE         = "gone"         // expired, revoked or exhausted
-	EUNAVAILABLE  = "unavailable"  // temporarily over capacity; try again later
-	EPRECONDITION = "precondition" // a conditional request did not match
-	EINTERNAL     = "internal"     // anything else; never a client mistake
+	EINVALID      = "invalid"               // the request is malformed or breaks a rule
+	ENOTFOUND     = "not_found"             // the thing does not exist (or is not visible)
+	EUNAUTHORIZED = "unauthorized"          // no valid credentials
+	EFORBIDDEN    = "forbidden"             // credentials valid, action not allowed
+	ECONFLICT     = "conflict"              // the state does not allow the change
+	ETOOLARGE     = "too_large"             // a body or upload exceeds a limit
+	EUNSUPPORTED  = "unsupported"           // media type, codec or feature not supported
+	EGONE         = "gone"                  // expired, revoked or exhausted
+	EUNAVAILABLE  = "unavailable"           // temporarily over capacity; try again later
+	EPRECONDITION = "precondition"          // a conditional request did not match
+	EPRECONDREQ   = "precondition_required" // the request must be conditional (If-Match missing)
+	EINTERNAL     = "internal"              // anything else; never a client mistake
 )
 
 // Error is a domain error with a machine-readable code and a message fit for users.
