@@ -158,7 +158,7 @@ func (s *Service) FailRecording(ctx context.Context, clipID, reason string) erro
 func (s *Service) Reconcile(ctx context.Context, all bool, limit int) (int, error) {
 	before := s.now().Add(-s.reconcileAfter())
 	if all {
-		before = s.now().Add(time.Hour)
+		before = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
 	clips, err := s.Store.ClipsByStatus(ctx, StatusProcessing, before, limit)
 	if err != nil {

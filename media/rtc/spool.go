@@ -1,0 +1,254 @@
+package rtc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"parley/media"
+)
+
+// RegionSize is the size of the regions of a recording streamed as multipart parts.
+const RegionSize = 8 << 20
+
+// sidecar describes a spooled recording so that a restarted process can finish it.
+type sidecar struct {
+	ClipID      string         `json:"clip_id"`
+	Kind        media.ClipKind `json:"kind"`
+	Ext         string         `json:"ext"`
+	StartedAt   time.Time      `json:"started_at"`
+	DurationMS  int64          `json:"duration_ms"`
+	Width       int            `json:"width"`
+	Height      int            `json:"height"`
+	ContentType string         `json:"content_type"`
+}
+
+func sidecarPath(dir, clipID string) string { return filepath.Join(dir, clipID+".json") }
+
+func mediaPath(dir, clipID, ext string) string { return filepath.Join(dir, clipID+"."+ext) }
+
+// writeSidecar replaces the sidecar atomically.
+func writeSidecar(dir string, s sidecar) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode sidecar: %w", err)
+	}
+	tmp := sidecarPath(dir, s.ClipID) + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("write sidecar: %w", err)
+	}
+	if err := os.Rename(tmp, sidecarPath(dir, s.ClipID)); err != nil {
+		return fmt.Errorf("rename sidecar: %w", err)
+	}
+	return nil
+}
+
+func readSidecar(path string) (sidecar, error) {
+	var s sidecar
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return s, fmt.Errorf("read sidecar: %w", err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("decode sidecar %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// spoolFile is the recording's local file: an io.WriteSeeker for ebml-go that tells the
+// streamer how far the file has grown and which regions were rewritten.
+type spoolFile struct {
+	mu      sync.Mutex
+	f       *os.File
+	pos     int64
+	size    int64
+	sent    map[int64]bool // regions uploaded and not rewritten since
+	closed  bool
+	changed chan struct{} // signalled after every write
+}
+
+func createSpoolFile(path string) (*spoolFile, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create spool file: %w", err)
+	}
+	return &spoolFile{f: f, sent: map[int64]bool{}, changed: make(chan struct{}, 1)}, nil
+}
+
+// Write writes at the current position; regions it touches must be sent again.
+func (s *spoolFile) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, err := s.f.WriteAt(p, s.pos)
+	for r := s.pos / RegionSize; n > 0 && r <= (s.pos+int64(n)-1)/RegionSize; r++ {
+		delete(s.sent, r)
+	}
+	s.pos += int64(n)
+	s.size = max(s.size, s.pos)
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+	return n, err
+}
+
+// Seek moves the write position.
+func (s *spoolFile) Seek(offset int64, whence int) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += s.pos
+	case io.SeekEnd:
+		offset += s.size
+	default:
+		return 0, errors.New("seek: bad whence")
+	}
+	if offset < 0 {
+		return 0, errors.New("seek: negative position")
+	}
+	s.pos = offset
+	return offset, nil
+}
+
+// Close marks the file complete (ebml-go closes it when it has finished writing).
+func (s *spoolFile) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return s.f.Sync()
+}
+
+// pending returns the regions due for upload: complete regions after the first that were not
+// sent, or every unsent region once the file is final.
+func (s *spoolFile) pending(final bool) []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var rs []int64
+	n := (s.size + RegionSize - 1) / RegionSize
+	for r := range n {
+		complete := (r+1)*RegionSize <= s.size
+		if !s.sent[r] && (final || (r > 0 && complete)) {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
+// markSent records that a region went up, unless it was rewritten meanwhile (version check by
+// comparing nothing: a write after this call deletes the mark again).
+func (s *spoolFile) markSent(r int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent[r] = true
+}
+
+// region returns a reader over region r and its size.
+func (s *spoolFile) region(r int64) (io.Reader, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	size := min(RegionSize, s.size-r*RegionSize)
+	return io.NewSectionReader(s.f, r*RegionSize, size), size
+}
+
+func (s *spoolFile) length() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.size
+}
+
+// streamer sends a growing spool file to blob storage as multipart parts: region k is part
+// k+1. Parts 2…N go up while recording; part 1 (header, Duration, SeekHead, Cues, which
+// ebml-go rewrites at the end) and the tail go up at finish.
+type streamer struct {
+	file   *spoolFile
+	up     media.Upload
+	log    interface{ Warn(string, ...any) }
+	cancel context.CancelFunc // aborts an upload in flight
+	quit   chan struct{}      // stops streaming after the part in flight
+	done   chan struct{}
+	once   sync.Once
+}
+
+func newStreamer(file *spoolFile, up media.Upload, log interface{ Warn(string, ...any) }) *streamer {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &streamer{file: file, up: up, log: log, cancel: cancel, quit: make(chan struct{}), done: make(chan struct{})}
+	go s.run(ctx)
+	return s
+}
+
+// run uploads complete regions as the file grows.
+func (s *streamer) run(ctx context.Context) {
+	defer close(s.done)
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-s.file.changed:
+		}
+		for _, r := range s.file.pending(false) {
+			if err := s.send(ctx, r); err != nil && ctx.Err() == nil {
+				s.log.Warn("stream part; it is sent again at the end", "part", r+1, "err", err)
+			}
+		}
+	}
+}
+
+// send uploads region r. A write racing with the upload clears the mark again: the mark is
+// set before reading, so a rewrite after it is never lost.
+func (s *streamer) send(ctx context.Context, r int64) error {
+	s.file.markSent(r)
+	body, size := s.file.region(r)
+	if err := s.up.PutPart(ctx, int(r+1), body, size); err != nil {
+		s.file.mu.Lock()
+		delete(s.file.sent, r)
+		s.file.mu.Unlock()
+		return fmt.Errorf("put part %d: %w", r+1, err)
+	}
+	return nil
+}
+
+// finish stops streaming, sends every region not yet sent and completes the upload.
+func (s *streamer) finish(ctx context.Context) error {
+	s.stop()
+	if s.file.length() == 0 {
+		return errNoMedia
+	}
+	for _, r := range s.file.pending(true) {
+		if err := s.send(ctx, r); err != nil {
+			return err
+		}
+	}
+	if err := s.up.Complete(ctx); err != nil {
+		return fmt.Errorf("complete upload: %w", err)
+	}
+	return nil
+}
+
+// stop ends streaming once the part in flight is sent.
+func (s *streamer) stop() {
+	s.once.Do(func() { close(s.quit) })
+	<-s.done
+	s.cancel()
+}
+
+// abort stops streaming and abandons the upload.
+func (s *streamer) abort(ctx context.Context) error {
+	s.cancel()
+	s.stop()
+	return s.up.Abort(ctx)
+}
+
+// remove deletes the spool file and its sidecar.
+func (s *spoolFile) remove(dir, clipID string) error {
+	name := s.f.Name()
+	s.f.Close()
+	return errors.Join(os.Remove(name), os.Remove(sidecarPath(dir, clipID)))
+}

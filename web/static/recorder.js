@@ -1,0 +1,338 @@
+// recorder.js drives the recorder page: pick a mode and devices, count down, publish over
+// WHIP while showing time and audio level, stop, then review and send.
+import './player.js';
+import { publish, WhipError } from './whip.js';
+import { Compositor } from './compositor.js';
+
+const data = JSON.parse(document.getElementById('parley-data').textContent);
+const $ = (id) => document.getElementById(id);
+const ui = {
+  status: $('status'), error: $('error'), modes: $('modes'), setup: $('setup'), review: $('review'), sent: $('sent'),
+  preview: $('preview'), voice: $('voice'), countdown: $('countdown'), live: $('live'), timer: $('timer'),
+  remaining: $('remaining'), level: $('level'), camera: $('camera'), cameraField: $('camera-field'),
+  microphone: $('microphone'), start: $('start'), stop: $('stop'), back: $('back'), player: $('review-player'),
+  send: $('send'), again: $('again'), shareLink: $('share-link'), another: $('another'),
+};
+
+const SECTIONS = { choose: 'modes', preview: 'setup', countdown: 'setup', connecting: 'setup', recording: 'setup',
+  stopping: 'setup', review: 'review', sent: 'sent', fatal: null };
+
+let mode = null;     // camera | audio | screen
+let media = null;    // what getUserMedia/getDisplayMedia gave us, see acquire
+let session = null;  // WHIP session while recording
+let clip = null;     // the clip as the server returned it at stop
+let meter = null;
+let ticking = null;
+
+function setState(state, status = '') {
+  document.body.dataset.state = state;
+  for (const [s, id] of Object.entries(SECTIONS)) if (id && s !== state) $(id).hidden = true;
+  if (SECTIONS[state]) $(SECTIONS[state]).hidden = false;
+  const busy = state === 'countdown' || state === 'connecting' || state === 'recording' || state === 'stopping';
+  ui.start.hidden = busy;
+  ui.stop.hidden = state !== 'recording';
+  ui.back.hidden = busy;
+  ui.camera.disabled = ui.microphone.disabled = busy;
+  ui.live.hidden = state !== 'recording';
+  ui.status.textContent = status;
+}
+
+function showError(message) {
+  ui.error.textContent = message;
+  ui.error.hidden = !message;
+}
+
+function clock(s) {
+  s = Math.max(0, Math.floor(s));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+// --- modes -------------------------------------------------------------------------------
+
+function allowedModes() {
+  if (data.kind === 'audio') return ['audio'];
+  if (data.kind === 'video') return ['camera', 'screen'];
+  return ['camera', 'audio', 'screen'];
+}
+
+function setupModes() {
+  const allowed = allowedModes();
+  for (const b of ui.modes.querySelectorAll('button[data-mode]')) {
+    b.hidden = !allowed.includes(b.dataset.mode);
+    if (b.dataset.mode === 'screen' && !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia)) b.hidden = true;
+    b.addEventListener('click', () => choose(b.dataset.mode));
+  }
+}
+
+async function choose(m) {
+  mode = m;
+  showError('');
+  ui.cameraField.hidden = m === 'audio';
+  ui.voice.hidden = m !== 'audio';
+  ui.preview.hidden = m === 'audio';
+  setState('preview', 'Asking for access to your ' + (m === 'audio' ? 'microphone' : 'camera and microphone') + '…');
+  if (await acquire()) setState('preview', 'Ready when you are.');
+}
+
+// --- devices -----------------------------------------------------------------------------
+
+function constraints(kind) {
+  const id = kind === 'video' ? ui.camera.value : ui.microphone.value;
+  const base = kind === 'video'
+    ? (mode === 'screen' ? { width: 320, height: 240 } : { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } })
+    : { echoCancellation: true, noiseSuppression: true };
+  return id ? { ...base, deviceId: { exact: id } } : base;
+}
+
+function deviceMessage(err) {
+  switch (err && err.name) {
+    case 'NotAllowedError': case 'SecurityError':
+      return 'Access was denied. Allow the camera and microphone for this site in your browser settings, then choose a mode again.';
+    case 'NotFoundError': case 'OverconstrainedError':
+      return 'No suitable camera or microphone was found. Connect one and try again.';
+    case 'NotReadableError': case 'AbortError':
+      return 'Your camera or microphone is in use by another application.';
+  }
+  return `Could not start capture: ${err && err.message ? err.message : err}`;
+}
+
+// acquire opens the devices of the mode and shows the preview. It returns false on failure.
+async function acquire() {
+  release();
+  try {
+    const user = await navigator.mediaDevices.getUserMedia({
+      audio: constraints('audio'), video: mode === 'audio' ? false : constraints('video'),
+    });
+    media = { user, screen: null, compositor: null, stream: user };
+    if (mode === 'screen') await addScreen();
+    ui.preview.srcObject = media.stream;
+    startMeter(user);
+    await listDevices(user);
+    return true;
+  } catch (err) {
+    release();
+    showError(deviceMessage(err));
+    setState('choose');
+    return false;
+  }
+}
+
+// addScreen composites the camera as a bubble onto the screen capture: one video track.
+async function addScreen() {
+  media.screen = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 30 }, audio: false });
+  media.compositor = new Compositor(media.screen, media.user);
+  const video = media.compositor.track();
+  media.stream = new MediaStream([video, ...media.user.getAudioTracks()]);
+  media.screen.getVideoTracks()[0].addEventListener('ended', () => {
+    if (session) stop();
+  });
+}
+
+function release() {
+  stopMeter();
+  if (!media) return;
+  if (media.compositor) media.compositor.close();
+  for (const s of [media.user, media.screen, media.stream]) if (s) s.getTracks().forEach((t) => t.stop());
+  media = null;
+}
+
+async function listDevices(stream) {
+  const devices = await navigator.mediaDevices.enumerateDevices();
+  const current = (kind) => {
+    const t = stream.getTracks().find((tr) => tr.kind === kind);
+    return t ? t.getSettings().deviceId : '';
+  };
+  fill(ui.camera, devices.filter((d) => d.kind === 'videoinput'), current('video'), 'Camera');
+  fill(ui.microphone, devices.filter((d) => d.kind === 'audioinput'), current('audio'), 'Microphone');
+}
+
+function fill(select, devices, selected, fallback) {
+  select.replaceChildren(...devices.map((d, i) => {
+    const o = new Option(d.label || `${fallback} ${i + 1}`, d.deviceId);
+    o.selected = d.deviceId === selected;
+    return o;
+  }));
+}
+
+// --- level meter -------------------------------------------------------------------------
+
+function startMeter(stream) {
+  if (!stream.getAudioTracks().length) return;
+  const ctx = new AudioContext();
+  const analyser = ctx.createAnalyser();
+  analyser.fftSize = 1024;
+  ctx.createMediaStreamSource(stream).connect(analyser);
+  const buf = new Float32Array(analyser.fftSize);
+  meter = { ctx, frame: 0 };
+  const draw = () => {
+    analyser.getFloatTimeDomainData(buf);
+    let sum = 0;
+    for (const v of buf) sum += v * v;
+    const db = 20 * Math.log10(Math.sqrt(sum / buf.length) || 1e-6);
+    ui.level.style.transform = `scaleX(${Math.max(0, Math.min(1, (db + 60) / 60))})`;
+    meter.frame = requestAnimationFrame(draw);
+  };
+  ctx.resume().catch(() => {});
+  draw();
+}
+
+function stopMeter() {
+  if (!meter) return;
+  cancelAnimationFrame(meter.frame);
+  meter.ctx.close();
+  meter = null;
+  ui.level.style.transform = 'scaleX(0)';
+}
+
+// --- recording ---------------------------------------------------------------------------
+
+function countdown() {
+  ui.countdown.hidden = false;
+  return new Promise((resolve) => {
+    let n = 3;
+    const step = () => {
+      if (n === 0) {
+        ui.countdown.hidden = true;
+        resolve();
+        return;
+      }
+      ui.countdown.textContent = String(n--);
+      setTimeout(step, 1000);
+    };
+    step();
+  });
+}
+
+function whipURL() {
+  const u = new URL(data.whip_url, document.baseURI);
+  u.searchParams.set('kind', mode === 'audio' ? 'audio' : 'video');
+  return u.href;
+}
+
+async function start() {
+  showError('');
+  setState('countdown', 'Recording starts in…');
+  await countdown();
+  setState('connecting', 'Connecting…');
+  try {
+    session = await publish(whipURL(), data.token, media.stream);
+  } catch (err) {
+    session = null;
+    showError(publishMessage(err));
+    setState('preview');
+    return;
+  }
+  document.body.dataset.clipId = session.clipId;
+  watchConnection(session.pc);
+}
+
+function publishMessage(err) {
+  if (err instanceof WhipError) {
+    if (err.status === 410 || err.status === 401) return `${err.message} Ask for a new link.`;
+    return `The server refused the recording: ${err.message}`;
+  }
+  return 'Could not reach the server. Check your network connection and try again.';
+}
+
+function watchConnection(pc) {
+  const onChange = () => {
+    if (!session || session.pc !== pc) return;
+    switch (pc.connectionState) {
+      case 'connected':
+        if (document.body.dataset.state === 'connecting') recording();
+        showError('');
+        break;
+      case 'disconnected':
+        showError('The connection is unstable. Trying to reconnect…');
+        break;
+      case 'failed':
+        networkDrop();
+        break;
+    }
+  };
+  pc.addEventListener('connectionstatechange', onChange);
+  onChange();
+}
+
+function recording() {
+  const began = performance.now();
+  const limit = data.max_duration_s || 0;
+  setState('recording', 'Recording.');
+  const tick = () => {
+    const s = (performance.now() - began) / 1000;
+    ui.timer.textContent = clock(s);
+    if (data.limited) ui.remaining.textContent = `${clock(limit - s)} left`;
+    if (limit && s >= limit - 0.25) stop();
+  };
+  tick();
+  ticking = setInterval(tick, 250);
+}
+
+async function stop() {
+  if (!session || document.body.dataset.state === 'stopping') return;
+  clearInterval(ticking);
+  const s = session;
+  setState('stopping', 'Saving your recording…');
+  try {
+    clip = await s.stop();
+    session = null;
+    review();
+  } catch (err) {
+    session = null;
+    showError(err instanceof WhipError ? `The recording could not be finished: ${err.message}`
+      : 'The connection was lost before the recording was finished. Check your network and record again.');
+    setState('preview');
+  }
+}
+
+function networkDrop() {
+  clearInterval(ticking);
+  if (session) session.pc.close();
+  session = null;
+  showError('The connection to the server was lost, so the recording stopped. What was received so far is saved. Check your network and record again.');
+  setState('preview');
+}
+
+function review() {
+  document.body.dataset.clipId = clip.id;
+  ui.player.clip = clip;
+  setState('review', 'Recorded. Watch it back, then send it or record again.');
+}
+
+function send() {
+  const url = clip.share_url || new URL(`/c/${clip.id}`, document.baseURI).href;
+  ui.shareLink.href = url;
+  ui.shareLink.textContent = url;
+  release();
+  setState('sent', 'Sent.');
+}
+
+async function again() {
+  ui.player.clip = null;
+  clip = null;
+  if (media) setState('preview', 'Ready when you are.');
+  else await choose(mode);
+}
+
+function backToModes() {
+  release();
+  setState('choose');
+}
+
+window.addEventListener('offline', () => {
+  if (session) showError('You are offline. The recording continues when the network comes back, if it does soon.');
+});
+window.addEventListener('online', () => {
+  if (session) showError('');
+});
+
+setupModes();
+ui.start.addEventListener('click', start);
+ui.stop.addEventListener('click', stop);
+ui.back.addEventListener('click', backToModes);
+ui.send.addEventListener('click', send);
+ui.again.addEventListener('click', again);
+ui.another.addEventListener('click', backToModes);
+for (const sel of [ui.camera, ui.microphone]) sel.addEventListener('change', acquire);
+if (data.limited) ui.remaining.textContent = `${clock(data.max_duration_s)} left`;
+setState('choose');
