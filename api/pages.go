@@ -454,7 +454,7 @@ func (s *Server) clipMedia(c *fiber.Ctx) error {
 	if key == "" {
 		return media.Errorf(media.ENOTFOUND, "clip %s has no %s", clip.ID, c.Params("name"))
 	}
-	u, err := s.signedURL(c.UserContext(), key)
+	u, err := s.signedURL(c.UserContext(), key, s.mediaTTL(clip.Privacy))
 	if err != nil {
 		return err
 	}

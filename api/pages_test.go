@@ -222,7 +222,7 @@ func TestSharePageTags(t *testing.T) {
 		"twitter:image": media + "poster", "twitter:player": pageBase + "/embed/" + c.ID,
 		"twitter:player:width": "1280", "twitter:player:height": "720", "twitter:player:stream": media + "mp4",
 		"twitter:player:stream:content_type": "video/mp4", "viewport": "width=device-width, initial-scale=1",
-		"color-scheme": "light dark",
+		"color-scheme":                           "light dark",
 		"link:alternate:application/json+oembed": pageBase + "/oembed?" + url.Values{"format": {"json"}, "url": {share}}.Encode(),
 	}
 	if diff := cmp.Diff(want, metaTags(t, body)); diff != "" {

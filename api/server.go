@@ -33,7 +33,8 @@ type Server struct {
 	ICEServers  []ICEServer          // STUN/TURN servers advertised in WHIP Link headers
 	Ready       map[string]Pinger    // dependencies /readyz checks, by name
 	Registry    *prometheus.Registry // where request metrics go; nil = a private registry
-	MediaTTL    time.Duration        // lifetime of signed media URLs; default 6h
+	MediaTTL    time.Duration        // lifetime of signed media URLs of unlisted clips; default 6h
+	Done        <-chan struct{}      // closed at shutdown: ends live-update streams
 }
 
 // App builds the fiber application with every route.
@@ -73,9 +74,16 @@ func (s *Server) routes(app *fiber.App) {
 	}
 	s.whipRoutes(app)
 	v1 := app.Group("/api/v1", s.authenticate)
+	v1.Get("/threads", s.listThreads)
 	v1.Post("/threads", s.createThread)
 	v1.Get("/threads/:id", s.getThread)
+	v1.Get("/threads/:id/events", s.threadEvents)
 	v1.Get("/clips/:id", s.getClip)
+	v1.Patch("/clips/:id", s.updateClip)
+	v1.Delete("/clips/:id", s.deleteClip)
+	v1.Get("/clips/:id/download", s.downloadClip)
+	s.socialRoutes(v1)
+	s.manageRoutes(v1)
 	v1.Post("/recorder-links", s.createRecorderLink)
 	v1.Get("/recorder-links", s.listRecorderLinks)
 	v1.Delete("/recorder-links/:id", s.revokeRecorderLink)

@@ -60,7 +60,7 @@ func (s *Server) threadView(ctx context.Context, t *media.Thread, clips []*media
 }
 
 func (s *Server) clipView(ctx context.Context, c *media.Clip) (*clipView, error) {
-	m, err := s.mediaView(ctx, c.Media)
+	m, err := s.mediaView(ctx, c.Media, s.mediaTTL(c.Privacy))
 	if err != nil {
 		return nil, err
 	}
@@ -72,28 +72,38 @@ func (s *Server) clipView(ctx context.Context, c *media.Clip) (*clipView, error)
 	}, nil
 }
 
-func (s *Server) mediaView(ctx context.Context, k media.MediaKeys) (mediaView, error) {
+func (s *Server) mediaView(ctx context.Context, k media.MediaKeys, ttl time.Duration) (mediaView, error) {
 	var v mediaView
 	var err error
 	for dst, key := range map[**string]string{
 		&v.Original: k.Original, &v.MP4: k.MP4, &v.Audio: k.Audio, &v.Poster: k.Poster,
 		&v.Waveform: k.Waveform, &v.WaveformImage: k.WaveformImage, &v.Storyboard: k.StoryboardVTT,
 	} {
-		if *dst, err = s.signedURL(ctx, key); err != nil {
+		if *dst, err = s.signedURL(ctx, key, ttl); err != nil {
 			return v, err
 		}
 	}
 	return v, nil
 }
 
+// privateMediaTTL is how long signed URLs of private clips and downloads work.
+const privateMediaTTL = 15 * time.Minute
+
+// mediaTTL is the lifetime of a clip's signed media URLs: short for private clips.
+func (s *Server) mediaTTL(p media.Privacy) time.Duration {
+	if p == media.Private {
+		return privateMediaTTL
+	}
+	if s.MediaTTL > 0 {
+		return s.MediaTTL
+	}
+	return 6 * time.Hour
+}
+
 // signedURL returns a fetchable URL for a blob key, or nil for "".
-func (s *Server) signedURL(ctx context.Context, key string) (*string, error) {
+func (s *Server) signedURL(ctx context.Context, key string, ttl time.Duration) (*string, error) {
 	if key == "" {
 		return nil, nil
-	}
-	ttl := s.MediaTTL
-	if ttl <= 0 {
-		ttl = 6 * time.Hour
 	}
 	u, err := s.Blobs.SignedURL(ctx, key, ttl)
 	if err != nil {

@@ -128,3 +128,24 @@ func ParseKind(s string) (ClipKind, error) {
 	}
 	return "", Errorf(EINVALID, "kind must be video, audio or any, not %q", s)
 }
+
+// Keys returns every blob key present.
+func (m MediaKeys) Keys() []string {
+	var keys []string
+	for _, k := range []string{m.Original, m.MP4, m.Audio, m.Poster, m.Waveform, m.WaveformImage,
+		m.Storyboard, m.StoryboardVTT, m.Captions} {
+		if k != "" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// ParsePrivacy validates a privacy level sent by a client.
+func ParsePrivacy(s string) (Privacy, error) {
+	switch Privacy(s) {
+	case Unlisted, Private:
+		return Privacy(s), nil
+	}
+	return "", Errorf(EINVALID, "privacy must be unlisted or private, not %q", s)
+}

@@ -15,6 +15,7 @@ type Service struct {
 	Queue Queue
 
 	// Optional.
+	Blobs          Blobs            // needed to delete clips
 	Now            func() time.Time // defaults to time.Now
 	Log            *slog.Logger     // defaults to discarding
 	MaxRecordingS  int              // limit for recordings without a link limit; default 3600
@@ -192,4 +193,15 @@ func (s *Service) Clip(ctx context.Context, p Principal, id string) (*Clip, erro
 		return nil, Errorf(ENOTFOUND, "clip %s not found", id)
 	}
 	return c, nil
+}
+
+// Threads lists the principal's workspace's threads, most recently active first.
+func (s *Service) Threads(ctx context.Context, p Principal, limit int) ([]*Thread, error) {
+	if err := requireMember(p); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	return s.Store.ListThreads(ctx, p.WorkspaceID, limit)
 }

@@ -1,6 +1,11 @@
 package media
 
-import "time"
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net/url"
+	"time"
+)
 
 // Event types delivered to webhooks.
 const (
@@ -51,4 +56,28 @@ type Delivery struct {
 	StatusCode int
 	Error      string
 	CreatedAt  time.Time
+}
+
+// NewWebhookSecret returns a new signing secret in the Standard Webhooks form: "whsec_" and
+// 24 random bytes in base64.
+func NewWebhookSecret() string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand: " + err.Error())
+	}
+	return "whsec_" + base64.StdEncoding.EncodeToString(b)
+}
+
+// ValidateWebhook checks a webhook's URL and event types.
+func ValidateWebhook(w *Webhook) error {
+	u, err := url.Parse(w.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Errorf(EINVALID, "url must be an absolute http or https URL")
+	}
+	for _, e := range w.Events {
+		if e != EventClipReady && e != EventClipFailed && e != EventThreadReply {
+			return Errorf(EINVALID, "unknown event type %q", e)
+		}
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"parley/media/mediatest"
 )
@@ -187,7 +188,7 @@ func recordInBrowser(t *testing.T, ctx context.Context, in *instance, shots, mod
 	waitFor(t, ctx, "mode choice", `document.body.dataset.state === 'choose'`, 10*time.Second)
 	screenshot(t, ctx, shots, "recorder-"+name+"-1-choose")
 	browse(t, ctx, "choose "+mode, chromedp.Click(button(mode)))
-	waitFor(t, ctx, "preview", `document.body.dataset.state === 'preview' && status.textContent.startsWith('Ready')`, 20*time.Second)
+	waitFor(t, ctx, "preview", `document.body.dataset.state === 'preview' && document.getElementById('status').textContent.startsWith('Ready')`, 20*time.Second)
 	screenshot(t, ctx, shots, "recorder-"+name+"-2-preview")
 	browse(t, ctx, "start recording", chromedp.Click(button("Start recording")))
 	waitFor(t, ctx, "recording", `document.body.dataset.state === 'recording'`, 30*time.Second)
@@ -258,7 +259,7 @@ func checkEmbedPlays(t *testing.T, ctx context.Context, in *instance, shots, id 
 	screenshot(t, ctx, shots, "embed-video")
 	eval[bool](t, ctx, `(`+playerJS+`.seek(3.5), true)`)
 	waitFor(t, ctx, "seek to 3.5 s", `!`+playerJS+`.media.seeking && `+playerJS+`.currentTime >= 3.5`, 20*time.Second)
-	browse(t, ctx, "seek back with the keyboard", chromedp.KeyEvent("\u2190")) // ArrowLeft
+	browse(t, ctx, "seek back with the keyboard", chromedp.KeyEvent(kb.ArrowLeft))
 	waitFor(t, ctx, "seek back", `!`+playerJS+`.media.seeking && `+playerJS+`.currentTime < 3`, 20*time.Second)
 	waitFor(t, ctx, "playback after seeking", playerJS+`.currentTime > 0.3 && !`+playerJS+`.media.paused`, 20*time.Second)
 	noProblems(t, ctx, "embed")

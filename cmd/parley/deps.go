@@ -50,7 +50,7 @@ func openDeps(ctx context.Context, cfg *Config, log *slog.Logger) (*deps, error)
 		}
 	}
 	d.service = media.NewService(d.store, d.queue)
-	d.service.Log = log
+	d.service.Log, d.service.Blobs = log, d.blobs
 	d.service.MaxRecordingS = int(cfg.MaxRecording / time.Second)
 	return d, nil
 }

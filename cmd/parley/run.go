@@ -64,7 +64,7 @@ func runWorker(ctx context.Context, cfg *Config, log *slog.Logger) error {
 		return err
 	}
 	defer d.close()
-	probes := d.server(nil).ProbeApp()
+	probes := d.server(ctx, nil).ProbeApp()
 	return together(ctx, func(ctx context.Context) error { return work(ctx, d) },
 		func(ctx context.Context) error { return listen(ctx, probes, d) })
 }
@@ -96,7 +96,7 @@ func serve(ctx context.Context, d *deps, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	err = listen(ctx, d.server(ingest).App(), d)
+	err = listen(ctx, d.server(ctx, ingest).App(), d)
 	closeCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	return errors.Join(err, ingest.Close(closeCtx))
@@ -120,14 +120,14 @@ func listen(ctx context.Context, app *fiber.App, d *deps) error {
 	return errors.Join(err, app.ShutdownWithContext(shutdownCtx))
 }
 
-func (d *deps) server(ingest media.Ingest) *api.Server {
+func (d *deps) server(ctx context.Context, ingest media.Ingest) *api.Server {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return &api.Server{
 		Service: d.service, Blobs: d.blobs, BaseURL: d.cfg.BaseURL, Log: d.log,
 		Ingest: ingest, BlobHandler: d.blobHandler, ICEServers: iceServers(d.cfg.ICEServers),
-		Registry: reg,
-		Ready:    map[string]api.Pinger{"database": d.store, "queue": d.queue, "blobs": d.blobs},
+		Registry: reg, Done: ctx.Done(),
+		Ready: map[string]api.Pinger{"database": d.store, "queue": d.queue, "blobs": d.blobs},
 	}
 }
 

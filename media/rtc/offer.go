@@ -149,4 +149,3 @@ func capBitrate(answer string, bps int) string {
 	}
 	return b.String()
 }
-

@@ -1,6 +1,11 @@
 package rtc
 
-import "github.com/pion/rtp"
+import (
+	"fmt"
+	"github.com/pion/rtp"
+	"os"
+	"time"
+)
 
 // reorderSize is how many sequence numbers the reorder buffer can hold ahead of the next one it
 // releases; packets further ahead force the gap to be given up.
@@ -80,6 +85,9 @@ func (r *reorder) advance() {
 	*slot = nil
 	r.next++
 	if p == nil {
+		if os.Getenv("RTCDBG") != "" {
+			fmt.Println("skip", uint16(r.next-1), "highest", uint16(r.highest), time.Now().Format("15:04:05.000"))
+		}
 		r.skipped++
 		r.gap = true
 		return

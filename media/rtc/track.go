@@ -102,6 +102,7 @@ func (t *trackReader) packet(p *rtp.Packet) {
 	now := time.Now()
 	if t.first.IsZero() {
 		t.first = now
+		t.nackBefore(p.SequenceNumber)
 	}
 	t.s.lastMedia.Store(now.UnixNano())
 	t.s.bytes.Add(int64(len(p.Payload)))
@@ -154,6 +155,24 @@ func (t *trackReader) requestKeyframe() {
 	pli := &rtcp.PictureLossIndication{MediaSSRC: uint32(t.track.SSRC())}
 	if err := t.s.pc.WriteRTCP([]rtcp.Packet{pli}); err != nil {
 		t.s.ing.log.Debug("send pli", "session", t.s.id, "err", err)
+	}
+}
+
+// startNACKs is how many sequence numbers before the first packet received are asked for.
+const startNACKs = 16
+
+// nackBefore asks for the packets just before the first one received: the NACK generator only
+// sees gaps between packets, so a lost or late start of the first frame would otherwise stay
+// lost (and with it every video frame until the next keyframe). Asking for packets that never
+// existed is harmless.
+func (t *trackReader) nackBefore(seq uint16) {
+	seqs := make([]uint16, 0, startNACKs)
+	for i := uint16(startNACKs); i > 0; i-- {
+		seqs = append(seqs, seq-i)
+	}
+	nack := &rtcp.TransportLayerNack{MediaSSRC: uint32(t.track.SSRC()), Nacks: rtcp.NackPairsFromSequenceNumbers(seqs)}
+	if err := t.s.pc.WriteRTCP([]rtcp.Packet{nack}); err != nil {
+		t.s.ing.log.Debug("send nack", "session", t.s.id, "err", err)
 	}
 }
 

@@ -308,3 +308,31 @@ func TestRenderErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestWriteDat(t *testing.T) {
+	tests := []struct {
+		name string
+		p    *Peaks
+		want []byte
+	}{
+		{"8 bits", &Peaks{Version: 2, Channels: 1, SampleRate: 8000, SamplesPerPixel: 80, Bits: 8, Length: 2,
+			Data: []int{-128, 127, -1, 1}}, []byte{
+			2, 0, 0, 0, 1, 0, 0, 0, 0x40, 0x1f, 0, 0, 80, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0,
+			0x80, 0x7f, 0xff, 0x01}},
+		{"16 bits", &Peaks{Version: 2, Channels: 1, SampleRate: 48000, SamplesPerPixel: 512, Bits: 16, Length: 1,
+			Data: []int{-32768, 258}}, []byte{
+			2, 0, 0, 0, 0, 0, 0, 0, 0x80, 0xbb, 0, 0, 0, 2, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0,
+			0x00, 0x80, 0x02, 0x01}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := tt.p.WriteDat(&buf); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, buf.Bytes()); diff != "" {
+				t.Errorf("WriteDat (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -11,8 +11,8 @@ import (
 
 // Colours of rendered waveforms.
 var (
-	waveColor = color.NRGBA{R: 0x3b, G: 0x5b, B: 0xdb, A: 0xff}
-	clear     = color.NRGBA{}
+	waveColor   = color.NRGBA{R: 0x3b, G: 0x5b, B: 0xdb, A: 0xff}
+	transparent = color.NRGBA{}
 )
 
 const waveHex = "#3b5bdb"
@@ -75,7 +75,7 @@ func (p *Peaks) PNG(w io.Writer, width, height int) error {
 	if err := p.checkDraw(width, height); err != nil {
 		return err
 	}
-	img := image.NewPaletted(image.Rect(0, 0, width, height), color.Palette{clear, waveColor})
+	img := image.NewPaletted(image.Rect(0, 0, width, height), color.Palette{transparent, waveColor})
 	for x, c := range p.columns(width) {
 		top, bottom := c.rows(height)
 		for y := top; y < bottom; y++ {
