@@ -70,8 +70,9 @@ func (s *Server) newApp() *fiber.App {
 
 func (s *Server) routes(app *fiber.App) {
 	if s.BlobHandler != nil {
-		app.All("/blobs/*", adaptor.HTTPHandler(s.BlobHandler))
+		app.Get("/blobs/*", adaptor.HTTPHandler(s.BlobHandler))
 	}
+	app.Get("/api/v1/openapi.json", s.openAPIDoc) // before the group: public
 	s.whipRoutes(app)
 	v1 := app.Group("/api/v1", s.authenticate)
 	v1.Get("/threads", s.listThreads)

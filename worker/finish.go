@@ -27,7 +27,7 @@ func complete(c *media.Clip, hasAudio bool) bool {
 func (h *handlers) step(ctx context.Context, id string, hasAudio bool, apply func(*media.Clip)) (*media.Clip, bool, error) {
 	var won bool
 	c, err := h.Store.UpdateClip(ctx, id, func(c *media.Clip) error {
-		won = true
+		won = false
 		if !c.Pending() {
 			return errNotPending
 		}

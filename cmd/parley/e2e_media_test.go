@@ -207,7 +207,7 @@ func waitClip(t testing.TB, in *instance, id string, timeout time.Duration) (cli
 			return c, seen
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("clip %s still %s after %s (statuses %v)", id, c.Status, timeout, seen)
+			t.Fatalf("clip %s still %s after %s (statuses %v); log:\n%s", id, c.Status, timeout, seen, in.out)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -141,16 +141,35 @@ func (i *Ingest) newAPI() (*webrtc.API, error) {
 	if err := registerCodecs(m); err != nil {
 		return nil, fmt.Errorf("register codecs: %w", err)
 	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+	ir, err := interceptors(m)
+	if err != nil {
 		return nil, fmt.Errorf("register interceptors: %w", err)
 	}
-	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeAudio)
 	se, err := i.settings()
 	if err != nil {
 		return nil, err
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+}
+
+// interceptors are pion's defaults without the NACK generator (the tracks make their own NACKs
+// from the reorder buffer), and NACK feedback negotiated for audio as well as video.
+func interceptors(m *webrtc.MediaEngine) (*interceptor.Registry, error) {
+	ir := &interceptor.Registry{}
+	for _, t := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
+		m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, t)
+	}
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureStatsInterceptor(ir); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
+		return nil, err
+	}
+	return ir, nil
 }
 
 func (i *Ingest) settings() (webrtc.SettingEngine, error) {

@@ -1,11 +1,6 @@
 package rtc
 
-import (
-	"fmt"
-	"github.com/pion/rtp"
-	"os"
-	"time"
-)
+import "github.com/pion/rtp"
 
 // reorderSize is how many sequence numbers the reorder buffer can hold ahead of the next one it
 // releases; packets further ahead force the gap to be given up.
@@ -85,9 +80,6 @@ func (r *reorder) advance() {
 	*slot = nil
 	r.next++
 	if p == nil {
-		if os.Getenv("RTCDBG") != "" {
-			fmt.Println("skip", uint16(r.next-1), "highest", uint16(r.highest), time.Now().Format("15:04:05.000"))
-		}
 		r.skipped++
 		r.gap = true
 		return
@@ -107,6 +99,17 @@ func (r *reorder) overdue() bool {
 		}
 	}
 	return false
+}
+
+// missing returns up to limit extended sequence numbers the buffer is waiting for.
+func (r *reorder) missing(limit int) []int64 {
+	var out []int64
+	for e := r.next; e < r.highest && len(out) < limit; e++ {
+		if r.slots[e%reorderSize] == nil {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // flush releases everything buffered, giving up every gap.

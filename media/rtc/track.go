@@ -1,6 +1,8 @@
 package rtc
 
 import (
+	"errors"
+	"net"
 	"sync"
 	"time"
 
@@ -26,6 +28,7 @@ type trackReader struct {
 	index  int // muxer track
 	clock  *trackClock
 	order  *reorder
+	nacks  *nacker
 	asm    *assembler
 	first  time.Time
 	queued []pendingFrame
@@ -71,7 +74,7 @@ func (s *session) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 }
 
 func (s *session) newTrackReader(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver, c codec, index int) *trackReader {
-	t := &trackReader{s: s, track: track, recv: recv, codec: c, index: index, clock: newTrackClock(c.clockRate(), s.clock)}
+	t := &trackReader{s: s, track: track, recv: recv, codec: c, index: index, clock: newTrackClock(c.clockRate(), s.clock), nacks: newNacker()}
 	span := uint32(c.clockRate() * reorderWait.Milliseconds() / 1000)
 	t.asm = newAssembler(c, t.emit, t.requestKeyframe)
 	t.order = newReorder(span, t.asm.push)
@@ -85,11 +88,18 @@ func (t *trackReader) run() {
 		t.requestKeyframe()
 	}
 	for {
+		t.track.SetReadDeadline(time.Now().Add(nackTick))
 		p, _, err := t.track.ReadRTP()
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.sendNACKs(time.Now())
+			continue
+		}
 		if err != nil {
 			break
 		}
 		t.packet(p)
+		t.sendNACKs(time.Now())
 	}
 	t.order.flush()
 	t.drain(true)
@@ -170,10 +180,7 @@ func (t *trackReader) nackBefore(seq uint16) {
 	for i := uint16(startNACKs); i > 0; i-- {
 		seqs = append(seqs, seq-i)
 	}
-	nack := &rtcp.TransportLayerNack{MediaSSRC: uint32(t.track.SSRC()), Nacks: rtcp.NackPairsFromSequenceNumbers(seqs)}
-	if err := t.s.pc.WriteRTCP([]rtcp.Packet{nack}); err != nil {
-		t.s.ing.log.Debug("send nack", "session", t.s.id, "err", err)
-	}
+	t.writeNACK(seqs)
 }
 
 // readRTCP takes the publisher's Sender Reports for clock alignment (and keeps the
