@@ -7,8 +7,8 @@ type RecorderLink struct {
 	ID           string
 	WorkspaceID  string
 	TokenHash    string
-	ThreadID     string // thread the clips go into; "" means each clip starts a new thread
-	ReplyTo      string // clip the recordings answer, if any
+	ThreadID     string // thread the clips go into
+	ReplyTo      string // clip every recording answers; "" lets guests answer any clip of the thread
 	Kind         ClipKind
 	MaxDurationS int // 0 means the server's default limit
 	ExpiresAt    *time.Time

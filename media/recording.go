@@ -58,10 +58,14 @@ func (s *Service) applyLink(ctx context.Context, p Principal, req RecordingReque
 	if !l.Allows(req.Kind) {
 		return req, 0, Errorf(EFORBIDDEN, "this recorder link only accepts %s clips", l.Kind)
 	}
-	if (req.ThreadID != "" && req.ThreadID != l.ThreadID) || (req.ReplyTo != "" && req.ReplyTo != l.ReplyTo) {
+	if (req.ThreadID != "" && req.ThreadID != l.ThreadID) || (l.ReplyTo != "" && req.ReplyTo != "" && req.ReplyTo != l.ReplyTo) {
 		return req, 0, Errorf(EFORBIDDEN, "a recorder link can only record into its own target")
 	}
-	req.ThreadID, req.ReplyTo = l.ThreadID, l.ReplyTo
+	// A link to a thread may answer any clip in it (recordingThread checks the clip's thread).
+	req.ThreadID = l.ThreadID
+	if l.ReplyTo != "" {
+		req.ReplyTo = l.ReplyTo
+	}
 	if l.MaxDurationS > 0 && l.MaxDurationS < s.maxRecordingS() {
 		limit = time.Duration(l.MaxDurationS) * time.Second
 	}

@@ -144,6 +144,25 @@ func TestGuestsOnlyRecord(t *testing.T) {
 	}
 }
 
+func TestThreadLinkAnswersClipsOfItsThreadOnly(t *testing.T) {
+	e := MustEnv(t)
+	ctx := context.Background()
+	th, _ := e.svc.CreateThread(ctx, e.admin, "t")
+	root, _, _ := e.svc.StartRecording(ctx, e.admin, media.RecordingRequest{ThreadID: th.ID, Kind: media.KindVideo})
+	elsewhere, _, _ := e.svc.StartRecording(ctx, e.admin, media.RecordingRequest{Kind: media.KindVideo})
+	token := e.MustLink(t, media.LinkRequest{ThreadID: th.ID, Kind: media.KindAny})
+	at := int64(1500)
+	reply, _, err := e.svc.StartRecording(ctx, e.MustGuest(t, token), media.RecordingRequest{ReplyTo: root.ID, ReplyAtMS: &at, Kind: media.KindAudio})
+	if err != nil {
+		t.Fatalf("reply through thread link: %v", err)
+	}
+	_, _, outside := e.svc.StartRecording(ctx, e.MustGuest(t, token), media.RecordingRequest{ReplyTo: elsewhere.ID, Kind: media.KindAudio})
+	got := []any{reply.ThreadID, reply.ReplyTo, *reply.ReplyAtMS, code(outside)}
+	if diff := cmp.Diff([]any{th.ID, root.ID, at, media.EINVALID}, got); diff != "" {
+		t.Errorf("thread link replies (-want +got):\n%s", diff)
+	}
+}
+
 func TestWorkspacesAreIsolated(t *testing.T) {
 	e := MustEnv(t)
 	ctx := context.Background()

@@ -184,8 +184,8 @@ func (h *handlers) download(ctx context.Context, c *media.Clip, dir string) (str
 }
 
 // pendingClip decodes a clip task and loads its clip. It returns a nil clip when there is
-// nothing to do: the clip is gone, not processing yet, failed, or done (then it makes sure
-// the clip was announced).
+// nothing to do: the clip is gone, not processing yet, or past processing (then it makes
+// sure the outcome was announced).
 func (h *handlers) pendingClip(ctx context.Context, t *asynq.Task) (*media.Clip, error) {
 	var p ClipPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
@@ -205,12 +205,15 @@ func (h *handlers) pendingClip(ctx context.Context, t *asynq.Task) (*media.Clip,
 	return nil, h.announce(ctx, c)
 }
 
-// announce makes sure a clip that is done was announced; failed and unfinished clips are not.
+// announce makes sure a clip past processing was announced (clip.ready or clip.failed).
 func (h *handlers) announce(ctx context.Context, c *media.Clip) error {
-	if !done(c) {
-		return nil
+	switch {
+	case done(c):
+		return h.finished(ctx, c)
+	case c.Status == media.StatusFailed:
+		return h.publish(ctx, media.EventClipFailed, c, newClipData(c))
 	}
-	return h.finished(ctx, c)
+	return nil
 }
 
 // done reports whether a clip was processed successfully (ready or interrupted).
