@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -39,6 +40,10 @@ func (s *Service) RemoveClip(ctx context.Context, c *Clip) error {
 	}
 	if err := s.Store.DeleteClip(ctx, c.ID); err != nil {
 		return fmt.Errorf("delete clip %s: %w", c.ID, err)
+	}
+	err := s.Store.TouchThread(ctx, c.ThreadID, -1, 0, time.Time{})
+	if err != nil && !IsNotFound(err) {
+		return fmt.Errorf("uncount clip in thread %s: %w", c.ThreadID, err)
 	}
 	return nil
 }

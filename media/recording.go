@@ -42,6 +42,9 @@ func (s *Service) StartRecording(ctx context.Context, p Principal, req Recording
 	if err := s.Store.CreateClip(ctx, c); err != nil {
 		return nil, 0, fmt.Errorf("create clip: %w", err)
 	}
+	if err := s.Store.TouchThread(ctx, threadID, 1, 0, c.CreatedAt); err != nil {
+		return nil, 0, fmt.Errorf("count clip in thread %s: %w", threadID, err)
+	}
 	return c, limit, nil
 }
 
@@ -171,6 +174,26 @@ func (s *Service) Reconcile(ctx context.Context, all bool, limit int) (int, erro
 	for i, c := range clips {
 		if err := s.Queue.EnqueueProcessing(ctx, c.ID); err != nil {
 			return i, fmt.Errorf("enqueue processing %s: %w", c.ID, err)
+		}
+	}
+	return len(clips), nil
+}
+
+// abandonedAfter is how long past the longest allowed recording a clip may stay recording
+// before it is taken to be abandoned (its server died and never recovered it).
+const abandonedAfter = 15 * time.Minute
+
+// ExpireAbandoned fails up to limit clips that have been recording longer than any recording
+// may last. It returns how many it failed.
+func (s *Service) ExpireAbandoned(ctx context.Context, limit int) (int, error) {
+	before := s.now().Add(-time.Duration(s.maxRecordingS())*time.Second - abandonedAfter)
+	clips, err := s.Store.ClipsByStatus(ctx, StatusRecording, before, limit)
+	if err != nil {
+		return 0, fmt.Errorf("list recording clips: %w", err)
+	}
+	for i, c := range clips {
+		if err := s.FailRecording(ctx, c.ID, "the recording was abandoned: its server stopped before it finished"); err != nil {
+			return i, err
 		}
 	}
 	return len(clips), nil

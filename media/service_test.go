@@ -222,8 +222,9 @@ func TestGuestRecordsIntoLinkTarget(t *testing.T) {
 	if err != nil {
 		t.Fatalf("StartRecording: %v", err)
 	}
-	got := []any{c.ThreadID, c.ReplyTo, c.Kind, c.Status, c.LinkID, limit}
-	want := []any{th.ID, root.ID, media.KindAudio, media.StatusRecording, guest.Link.ID, 30 * time.Second}
+	after, _, _ := e.svc.Thread(ctx, e.admin, th.ID)
+	got := []any{c.ThreadID, c.ReplyTo, c.Kind, c.Status, c.LinkID, limit, after.ClipCount}
+	want := []any{th.ID, root.ID, media.KindAudio, media.StatusRecording, guest.Link.ID, 30 * time.Second, 2}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("guest clip (-want +got):\n%s", diff)
 	}
@@ -269,6 +270,24 @@ func TestReconcileRefillsFlushedQueue(t *testing.T) {
 }
 
 // flush empties this package's Redis database, as losing Redis would.
+func TestExpireAbandonedRecordings(t *testing.T) {
+	e := MustEnv(t)
+	ctx := context.Background()
+	e.svc.MaxRecordingS = 60
+	stale, _, _ := e.svc.StartRecording(ctx, e.admin, media.RecordingRequest{Kind: media.KindVideo})
+	e.now = time.Now().UTC().Add(time.Minute + 16*time.Minute) // the store stamps real time
+	fresh, _, _ := e.svc.StartRecording(ctx, e.admin, media.RecordingRequest{Kind: media.KindVideo})
+	n, err := e.svc.ExpireAbandoned(ctx, 100)
+	if err != nil {
+		t.Fatalf("ExpireAbandoned: %v", err)
+	}
+	s, _ := e.store.GetClip(ctx, stale.ID)
+	f, _ := e.store.GetClip(ctx, fresh.ID)
+	if diff := cmp.Diff([]any{1, media.StatusFailed, media.StatusRecording}, []any{n, s.Status, f.Status}); diff != "" {
+		t.Errorf("expired, stale, fresh (-want +got):\n%s", diff)
+	}
+}
+
 func (e *env) flush(t *testing.T) {
 	t.Helper()
 	c := e.rdb.MakeRedisClient().(redis.UniversalClient)

@@ -75,8 +75,12 @@ func (h *handlers) reconcile(ctx context.Context, _ *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("reconcile: %w", err)
 	}
-	if n > 0 {
-		h.Log.Info("reconciled", "clips", n)
+	abandoned, err := h.Service.ExpireAbandoned(ctx, reconcileLimit)
+	if err != nil {
+		return fmt.Errorf("expire abandoned recordings: %w", err)
+	}
+	if n+abandoned > 0 {
+		h.Log.Info("reconciled", "clips", n, "abandoned", abandoned)
 	}
 	return nil
 }

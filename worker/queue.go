@@ -5,6 +5,14 @@
 // least once, so every handler is idempotent: the metadata store says what is still owed, blob
 // keys are deterministic, events carry IDs derived from what happened, and task IDs keep one
 // copy of each piece of work in the queue.
+//
+// Wiring, e.g. in cmd/parley:
+//
+//	q := worker.NewQueue(asynq.NewClient(redisOpt))
+//	q.Inspector = asynq.NewInspector(redisOpt)
+//	srv := worker.NewServer(redisOpt, log, 4)
+//	err := srv.Start(worker.NewMux(deps, q)) // srv.Shutdown() on exit
+//	go worker.RunPeriodic(ctx, deps, q, time.Minute)
 package worker
 
 import (
@@ -62,6 +70,7 @@ type job struct {
 	opts  []asynq.Option
 }
 
+// newJob makes a job; payload is marshalled as JSON.
 func newJob(typ string, payload any, queue, id string, opts ...asynq.Option) job {
 	b, err := json.Marshal(payload)
 	if err != nil {
@@ -82,6 +91,7 @@ func (q *Queue) enqueue(ctx context.Context, j job) error {
 	return nil
 }
 
+// add enqueues a job once.
 func (q *Queue) add(ctx context.Context, j job) error {
 	opts := append([]asynq.Option{asynq.Queue(j.queue), asynq.TaskID(j.id)}, j.opts...)
 	_, err := q.client.EnqueueContext(ctx, j.task, opts...)

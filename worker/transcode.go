@@ -32,9 +32,6 @@ func newTranscode(clipID string) job {
 		asynq.MaxRetry(8), asynq.Timeout(time.Hour))
 }
 
-// unsupportedReason is what users read about a recording ffmpeg cannot use.
-const unsupportedReason = "The recording is corrupt or in a format that cannot be processed."
-
 // transcode is the handler of TypeTranscode.
 func (h *handlers) transcode(ctx context.Context, t *asynq.Task) error {
 	c, err := h.pendingClip(ctx, t)
@@ -43,14 +40,36 @@ func (h *handlers) transcode(ctx context.Context, t *asynq.Task) error {
 	}
 	dir, err := os.MkdirTemp(h.TempDir, "transcode-")
 	if err != nil {
-		return fmt.Errorf("make temp dir: %w", err)
+		return h.settle(ctx, c, fmt.Errorf("make temp dir: %w", err))
 	}
 	defer os.RemoveAll(dir)
-	err = h.transcodeIn(ctx, dir, c)
-	if errors.Is(err, ffmpeg.ErrUnsupported) {
+	return h.settle(ctx, c, h.transcodeIn(ctx, dir, c))
+}
+
+// Reasons users read about clips that could not be processed.
+const (
+	unsupportedReason = "The recording is corrupt or in a format that cannot be processed."
+	missingReason     = "The recording's media is missing."
+	repeatedReason    = "Processing the recording failed repeatedly."
+)
+
+// settle turns a processing error into the task's outcome: a permanent failure (unusable or
+// missing original) fails the clip at once, any other is retried until the last attempt.
+func (h *handlers) settle(ctx context.Context, c *media.Clip, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ffmpeg.ErrUnsupported):
 		return h.failClip(ctx, c, unsupportedReason, err)
+	case errors.Is(err, errMissing):
+		return h.failClip(ctx, c, missingReason, err)
 	}
-	return h.giveUpOnLastTry(ctx, c, err)
+	n, _ := asynq.GetRetryCount(ctx)
+	max, ok := asynq.GetMaxRetry(ctx)
+	if !ok || n < max || ctx.Err() != nil {
+		return err
+	}
+	return h.failClip(ctx, c, repeatedReason, err)
 }
 
 // transcodeIn does the transcode work with dir as scratch space.
@@ -160,10 +179,16 @@ func (h *handlers) upload(ctx context.Context, local, key, contentType string) e
 	return nil
 }
 
+// errMissing says a clip's original is not in blobs: processing it can never succeed.
+var errMissing = errors.New("original missing")
+
 // download copies the clip's original into dir and returns its path.
 func (h *handlers) download(ctx context.Context, c *media.Clip, dir string) (string, error) {
 	key := c.Media.Original
 	r, err := h.Blobs.Get(ctx, key, 0, -1)
+	if media.IsNotFound(err) {
+		return "", fmt.Errorf("get object %s: %v: %w", key, err, errMissing)
+	}
 	if err != nil {
 		return "", fmt.Errorf("get object %s: %w", key, err)
 	}
@@ -198,7 +223,7 @@ func (h *handlers) pendingClip(ctx context.Context, t *asynq.Task) (*media.Clip,
 	case err != nil:
 		return nil, fmt.Errorf("get clip %s: %w", p.ClipID, err)
 	case c.Pending() && c.Media.Original == "":
-		return nil, h.failClip(ctx, c, "The recording has no media.", errors.New("no original"))
+		return nil, h.failClip(ctx, c, missingReason, errMissing)
 	case c.Pending():
 		return c, nil
 	}
@@ -219,15 +244,4 @@ func (h *handlers) announce(ctx context.Context, c *media.Clip) error {
 // done reports whether a clip was processed successfully (ready or interrupted).
 func done(c *media.Clip) bool {
 	return c.Status == media.StatusReady || c.Status == media.StatusInterrupted
-}
-
-// giveUpOnLastTry marks the clip failed when err ends the task's last attempt, so that a
-// clip whose processing keeps failing does not sit in processing for ever.
-func (h *handlers) giveUpOnLastTry(ctx context.Context, c *media.Clip, err error) error {
-	n, _ := asynq.GetRetryCount(ctx)
-	max, ok := asynq.GetMaxRetry(ctx)
-	if err == nil || !ok || n < max || ctx.Err() != nil {
-		return err
-	}
-	return h.failClip(ctx, c, "Processing the recording failed repeatedly.", err)
 }

@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -224,11 +225,45 @@ func TestCorruptOriginalFailsWithoutRetry(t *testing.T) {
 	}
 }
 
-func TestNoOriginalFails(t *testing.T) {
+func TestMissingOriginalFails(t *testing.T) {
 	e := newEnv(t, envOptions{store: "sqlite", blobs: "localfs", db: dbFailure})
 	e.startServer(time.Second)
-	c := e.processingClip("", media.KindVideo, "")
-	if got := e.waitTerminal(c.ID); got.Status != media.StatusFailed || got.Reason == "" {
-		t.Fatalf("clip status %s reason %q, want failed with a reason", got.Status, got.Reason)
+	none := e.processingClip("", media.KindVideo, "")
+	absent := e.clip(clipSpec{kind: media.KindVideo, status: media.StatusProcessing})
+	_, err := e.store.UpdateClip(context.Background(), absent.ID, func(c *media.Clip) error {
+		c.Media.Original = media.OriginalKey(c.ID, "webm") // recorded, but never stored
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	if err := e.q.EnqueueProcessing(context.Background(), absent.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*media.Clip{none, absent} {
+		if got := e.waitTerminal(c.ID); got.Status != media.StatusFailed || got.Reason != missingReason {
+			t.Errorf("clip status %s reason %q, want failed: %s", got.Status, got.Reason, missingReason)
+		}
+	}
+}
+
+func TestRetriesExhaustedFailClip(t *testing.T) {
+	e := newEnv(t, envOptions{store: "sqlite", blobs: "localfs", db: dbFailure})
+	e.deps.TempDir = filepath.Join(e.tempDir, "absent") // every attempt fails to make its scratch dir
+	e.startServer(time.Second)
+	c := e.clip(clipSpec{fixture: "voice.webm", kind: media.KindAudio, status: media.StatusProcessing})
+	b, _ := json.Marshal(ClipPayload{c.ID})
+	client := asynq.NewClient(e.redis)
+	defer client.Close()
+	info, err := client.Enqueue(asynq.NewTask(TypeTranscode, b), asynq.Queue(QueueMedia), asynq.MaxRetry(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.waitTerminal(c.ID); got.Status != media.StatusFailed || got.Reason != repeatedReason {
+		t.Errorf("clip status %s reason %q, want failed: %s", got.Status, got.Reason, repeatedReason)
+	}
+	waitFor(t, "the task to be archived", func() bool {
+		ti, err := e.insp.GetTaskInfo(QueueMedia, info.ID)
+		return err == nil && ti.State == asynq.TaskStateArchived && ti.Retried == 1
+	})
 }

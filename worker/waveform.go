@@ -3,7 +3,6 @@ package worker
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,11 +43,8 @@ func (h *handlers) waveform(ctx context.Context, t *asynq.Task) error {
 	if c.Media.Waveform == "" || c.Media.WaveformImage == "" {
 		apply, err = h.drawWaveform(ctx, c)
 	}
-	if errors.Is(err, ffmpeg.ErrUnsupported) {
-		return h.failClip(ctx, c, unsupportedReason, err)
-	}
 	if err != nil {
-		return h.giveUpOnLastTry(ctx, c, err)
+		return h.settle(ctx, c, err)
 	}
 	return h.afterWaveform(ctx, c.ID, apply)
 }

@@ -160,7 +160,12 @@ func newRecorderLink(t testing.TB, in *instance) string {
 
 func TestBrowser(t *testing.T) {
 	fx := makeBrowserFixture(t)
-	in := MustStart(t, nil)
+	dataDir := t.TempDir()
+	// The workers' scratch directory; cmd/parley does not create it itself yet.
+	if err := os.MkdirAll(filepath.Join(dataDir, "tmp"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	in := MustStart(t, map[string]string{"PARLEY_DATA_DIR": dataDir})
 	ctx := newBrowser(t, fx)
 	shots := screenshotDir(t)
 	t.Logf("screenshots in %s", shots)

@@ -138,9 +138,10 @@ func (d *deps) openQueue(ctx context.Context) error {
 		return err
 	}
 	d.redis = opt
-	client := asynq.NewClient(opt)
-	d.closers = append(d.closers, func() { client.Close() })
+	client, insp := asynq.NewClient(opt), asynq.NewInspector(opt)
+	d.closers = append(d.closers, func() { client.Close(); insp.Close() })
 	d.queue = worker.NewQueue(client)
+	d.queue.Inspector = insp
 	return nil
 }
 

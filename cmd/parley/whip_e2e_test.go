@@ -24,7 +24,9 @@ func TestWHIPRecordsVideoOverHTTP(t *testing.T) {
 	fx := makeFixture(t, 5*time.Second, true)
 	in := MustStart(t, nil)
 	p := newPublisher(t, fx)
+	t.Logf("DEBUG %s before publish", time.Now())
 	p.Publish(t, in.BaseURL+"/whip", in.AdminToken, true)
+	t.Logf("DEBUG %s after publish", time.Now())
 	if strings.Contains(p.Offer, "a=candidate") {
 		t.Fatalf("trickle offer carries candidates:\n%s", p.Offer)
 	}
@@ -73,6 +75,7 @@ func TestWHIPRecordsVoiceOverHTTP(t *testing.T) {
 func record(t testing.TB, in *instance, p *whipPublisher) clipJSON {
 	t.Helper()
 	p.WaitConnected(t)
+	t.Logf("DEBUG %s connected", time.Now())
 	if err := p.Send(context.Background()); err != nil {
 		t.Fatalf("send media: %v", err)
 	}

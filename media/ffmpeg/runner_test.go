@@ -334,3 +334,21 @@ func TestEnsure(t *testing.T) {
 		t.Errorf("Ensure without ffmpeg or apt-get on PATH: %v, want ErrNotInstalled", err)
 	}
 }
+
+func TestMP4WithoutAudio(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "silent.webm")
+	ffmpegFixture(t, "-f", "lavfi", "-i", "testsrc2=size=321x241:rate=25:duration=1.2",
+		"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", in)
+	p := mustProbe(t, in)
+	out := filepath.Join(dir, "out.mp4")
+	if err := new(Runner).MP4(context.Background(), in, out, p); err != nil {
+		t.Fatalf("MP4: %v", err)
+	}
+	got := mustProbe(t, out)
+	if got.HasAudio || got.VideoCodec != "h264" || got.Width != 320 || got.Height != 240 {
+		t.Errorf("mp4 of a silent 321x241 video: %+v; want h264 320x240 without audio", got)
+	}
+	checkDuration(t, "mp4", got.DurationMS, p.DurationMS)
+	checkFaststart(t, out)
+}

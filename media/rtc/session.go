@@ -33,6 +33,8 @@ type session struct {
 	clock                   *sessionClock
 	ready                   chan struct{} // closed once the session is registered
 	stopped                 chan struct{} // closed when finalizing starts
+	firstMedia              chan struct{} // closed at the first packet
+	firstOnce               sync.Once
 
 	mu          sync.Mutex
 	etag        string
@@ -55,7 +57,7 @@ func (i *Ingest) newSession(ctx context.Context, pc *webrtc.PeerConnection, clip
 	s := &session{
 		id: media.NewID(), clipID: clip.ID, workspaceID: clip.WorkspaceID, kind: clip.Kind, ing: i, pc: pc,
 		answer: answer, limit: limit, startedAt: time.Now(), clock: &sessionClock{},
-		ready: make(chan struct{}), stopped: make(chan struct{}), fin: make(chan struct{}),
+		ready: make(chan struct{}), stopped: make(chan struct{}), fin: make(chan struct{}), firstMedia: make(chan struct{}),
 	}
 	s.lastMedia.Store(time.Now().UnixNano())
 	s.etag = etag(sdpAttribute(answer, "ice-ufrag"))
@@ -142,11 +144,19 @@ func (s *session) currentETag() string {
 	return s.etag
 }
 
-// watch ends the session at its duration limit, after Inactivity without media, or when it
-// stays above the bitrate cap; it also keeps the sidecar's duration current.
+// media notes that a packet arrived.
+func (s *session) media(now time.Time, bytes int) {
+	s.lastMedia.Store(now.UnixNano())
+	s.bytes.Add(int64(bytes))
+	s.firstOnce.Do(func() { close(s.firstMedia) })
+}
+
+// watch ends the session at its duration limit (counted from the first packet), after
+// Inactivity without media, or when it stays above the bitrate cap; it also keeps the
+// sidecar's duration current.
 func (s *session) watch() {
-	limit := time.NewTimer(s.limit)
-	defer limit.Stop()
+	var limit <-chan time.Time
+	first := s.firstMedia
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var window []int64
@@ -154,7 +164,10 @@ func (s *session) watch() {
 		select {
 		case <-s.stopped:
 			return
-		case <-limit.C:
+		case <-first:
+			first, limit = nil, time.After(s.limit)
+			continue
+		case <-limit:
 			go s.finalize(context.Background(), false, "duration limit")
 			return
 		case <-tick.C:

@@ -114,8 +114,7 @@ func (t *trackReader) packet(p *rtp.Packet) {
 		t.first = now
 		t.nackBefore(p.SequenceNumber)
 	}
-	t.s.lastMedia.Store(now.UnixNano())
-	t.s.bytes.Add(int64(len(p.Payload)))
+	t.s.media(now, len(p.Payload))
 	t.mu.Lock()
 	t.packets++
 	t.mu.Unlock()

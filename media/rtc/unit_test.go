@@ -1,0 +1,237 @@
+package rtc
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/pion/rtp"
+
+	"parley/media"
+	"parley/media/localfs"
+)
+
+func TestReorder(t *testing.T) {
+	type out struct {
+		Seq  uint16
+		Lost bool
+	}
+	pkt := func(seq uint16, ts uint32) *rtp.Packet {
+		return &rtp.Packet{Header: rtp.Header{SequenceNumber: seq, Timestamp: ts}}
+	}
+	tests := []struct {
+		name  string
+		in    []*rtp.Packet
+		flush bool
+		want  []out
+	}{
+		{"in order, held until the span is buffered", []*rtp.Packet{pkt(1, 0), pkt(2, 50), pkt(3, 101)}, false,
+			[]out{{1, false}, {2, false}, {3, false}}},
+		{"held start", []*rtp.Packet{pkt(1, 0), pkt(2, 50)}, false, nil},
+		{"late first packet joins the start", []*rtp.Packet{pkt(5, 40), pkt(4, 30), pkt(6, 200)}, false,
+			[]out{{4, false}, {5, false}, {6, false}}},
+		{"reordered and duplicated", []*rtp.Packet{pkt(1, 0), pkt(3, 20), pkt(2, 10), pkt(3, 20), pkt(4, 200), pkt(2, 10)}, false,
+			[]out{{1, false}, {2, false}, {3, false}, {4, false}}},
+		{"gap given up when overdue", []*rtp.Packet{pkt(1, 0), pkt(2, 200), pkt(4, 210), pkt(5, 400)}, false,
+			[]out{{1, false}, {2, false}, {4, true}, {5, false}}},
+		{"gap waits while young", []*rtp.Packet{pkt(1, 0), pkt(2, 200), pkt(4, 210)}, false,
+			[]out{{1, false}, {2, false}}},
+		{"repair fills the gap", []*rtp.Packet{pkt(1, 0), pkt(2, 200), pkt(4, 210), pkt(3, 205)}, false,
+			[]out{{1, false}, {2, false}, {3, false}, {4, false}}},
+		{"flush gives up gaps", []*rtp.Packet{pkt(1, 0), pkt(3, 20)}, true,
+			[]out{{1, false}, {3, true}}},
+		{"wrap", []*rtp.Packet{pkt(65534, 0), pkt(0, 20), pkt(65535, 10), pkt(1, 300)}, false,
+			[]out{{65534, false}, {65535, false}, {0, false}, {1, false}}},
+		{"late after release is dropped", []*rtp.Packet{pkt(1, 0), pkt(2, 200), pkt(1, 0)}, true,
+			[]out{{1, false}, {2, false}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []out
+			r := newReorder(100, func(p *rtp.Packet, lost bool) { got = append(got, out{p.SequenceNumber, lost}) })
+			for _, p := range tt.in {
+				r.push(p)
+			}
+			if tt.flush {
+				r.flush()
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("released (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestNacker(t *testing.T) {
+	n := newNacker()
+	t0 := time.Unix(0, 0)
+	steps := []struct {
+		at      time.Duration
+		missing []int64
+		want    []uint16
+	}{
+		{0, []int64{5}, nil},                                // too young: may be reordering
+		{nackTick, []int64{5}, []uint16{5}},                 // asked
+		{2 * nackTick, []int64{5, 9}, nil},                  // 5 asked recently, 9 young
+		{3 * nackTick, []int64{5, 9}, []uint16{5, 9}},       // retry 5, ask 9
+		{3*nackTick + time.Millisecond, []int64{5, 9}, nil}, // rate limited
+		{5 * nackTick, []int64{9}, []uint16{9}},             // 5 repaired
+		{6 * nackTick, []int64{65536 + 3}, nil},             // new gap after a wrap
+		{7 * nackTick, []int64{65536 + 3}, []uint16{3}},     // sent as a 16-bit number
+	}
+	for i, s := range steps {
+		got := n.due(s.missing, t0.Add(s.at))
+		if diff := cmp.Diff(s.want, got); diff != "" {
+			t.Errorf("step %d (-want +got):\n%s", i, diff)
+		}
+	}
+}
+
+func TestTrackClock(t *testing.T) {
+	sc := &sessionClock{}
+	c := newTrackClock(90000, sc)
+	base := time.Unix(1_700_000_000, 0)
+	ext := c.packet(0xffffff00, base)
+	if _, ok := c.time(ext, false); ok {
+		t.Fatal("time known before a Sender Report")
+	}
+	ntp := uint64(1_700_000_000+ntpEpochOffset)<<32 | 1<<31 // .5 s
+	c.senderReport(uint32(0xffffff00+45000-1<<32), ntp, base.Add(10*time.Millisecond))
+	after := c.packet(0x00000100, base) // wrapped: 512 ticks after 0xffffff00
+	tests := []struct {
+		ext  int64
+		want int64
+	}{
+		{ext, base.UnixNano()},                              // 0.5 s before the report's instant
+		{after, base.UnixNano() + 512*1_000_000_000/90000},            // across the wrap
+		{ext + 90000, base.UnixNano() + int64(time.Second)}, // one second of ticks
+	}
+	for _, tt := range tests {
+		got, ok := c.time(tt.ext, false)
+		if !ok || got-tt.want > 1000 || tt.want-got > 1000 {
+			t.Errorf("time(%d) = %d, %v; want %d ± 1 µs", tt.ext, got, ok, tt.want)
+		}
+	}
+}
+
+func TestVP8AndVP9Keyframes(t *testing.T) {
+	for _, tt := range []struct {
+		codec codec
+		args  []string
+	}{
+		{codecVP8, vp8Args("testsrc2=size=352x288:rate=30", 0.2)},
+		{codecVP9, []string{"-f", "lavfi", "-i", "testsrc2=size=352x288:rate=30", "-t", "0.2", "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-g", "3", "-f", "ivf"}},
+	} {
+		t.Run(string(tt.codec), func(t *testing.T) {
+			frames, err := LoadIVF(fixture(t, string(tt.codec)+"-352x288.ivf", tt.args...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []bool
+			for i, f := range frames {
+				key, w, h := tt.codec.keyframe(f.Data)
+				got = append(got, key)
+				if key && (w != 352 || h != 288) {
+					t.Errorf("frame %d: keyframe of %dx%d, want 352x288", i, w, h)
+				}
+			}
+			if len(got) < 2 || !got[0] || got[1] {
+				t.Errorf("keyframes %v, want the first frame only (then every -g)", got)
+			}
+		})
+	}
+}
+
+func TestCheckOffer(t *testing.T) {
+	tests := []struct {
+		name  string
+		offer string
+		want  offerInfo
+		code  string
+	}{
+		{"video and audio", offerFor(t, "video/VP8", "audio/opus"), offerInfo{audio: true, video: true}, ""},
+		{"voice", offerFor(t, "audio/opus"), offerInfo{audio: true}, ""},
+		{"H.264", offerFor(t, "video/H264"), offerInfo{video: true}, ""},
+		{"unsupported video with voice", offerFor(t, "video/AV1", "audio/opus"), offerInfo{audio: true}, ""},
+		{"nothing usable", offerFor(t, "audio/PCMU"), offerInfo{}, media.EUNSUPPORTED},
+		{"garbage", "v=0\r\nnonsense", offerInfo{}, media.EINVALID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := checkOffer(tt.offer)
+			if code := codeOf(err); code != tt.code {
+				t.Fatalf("checkOffer: %v, want code %q", err, tt.code)
+			}
+			if err == nil && got != tt.want {
+				t.Errorf("checkOffer = %+v, want %+v; kind %s", got, tt.want, got.kind())
+			}
+		})
+	}
+}
+
+func TestCapBitrate(t *testing.T) {
+	in := "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\n"
+	want := "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\nb=AS:2500\r\nb=TIAS:2500000\r\na=mid:1\r\n"
+	if diff := cmp.Diff(want, capBitrate(in, 2_500_000)); diff != "" {
+		t.Errorf("capBitrate (-want +got):\n%s", diff)
+	}
+	if got := capBitrate(in, 0); got != in {
+		t.Errorf("capBitrate without a cap changed the answer:\n%s", got)
+	}
+}
+
+// TestStreamedUpload writes a file of several regions through the spool, rewrites bytes in
+// the first and a middle region after they may have been sent (as ebml-go does with Duration,
+// SeekHead and Cues), and checks that the completed object equals the file.
+func TestStreamedUpload(t *testing.T) {
+	ctx := context.Background()
+	blobs, err := localfs.New(t.TempDir(), "http://127.0.0.1:1", []byte("rtc-test-secret-0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{1000, RegionSize, 3*RegionSize + 12345} {
+		f, err := createSpoolFile(filepath.Join(t.TempDir(), "x.webm"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		up, err := blobs.NewUpload(ctx, "k", "video/webm")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := newStreamer(f, up, testLogger(t))
+		data := make([]byte, size)
+		rand.Read(data)
+		for off := 0; off < size; off += 64 << 10 {
+			f.Write(data[off:min(off+64<<10, size)])
+		}
+		for _, at := range []int64{100, RegionSize + 7} {
+			if at+4 < int64(size) {
+				f.Seek(at, io.SeekStart)
+				f.Write([]byte("EDIT"))
+				copy(data[at:], "EDIT")
+			}
+		}
+		f.Seek(0, io.SeekEnd)
+		f.Close()
+		if err := st.finish(ctx); err != nil {
+			t.Fatalf("finish %d bytes: %v", size, err)
+		}
+		rc, err := blobs.Get(ctx, "k", 0, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		if !bytes.Equal(got, data) {
+			t.Errorf("object of %d bytes differs from the %d-byte file", len(got), size)
+		}
+		f.f.Close()
+		os.Remove(f.f.Name())
+	}
+}
