@@ -11,6 +11,7 @@ import (
 	"math"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -258,20 +259,11 @@ func origins(urls ...string) []string {
 			continue
 		}
 		o := u.Scheme + "://" + u.Host
-		if !contains(out, o) {
+		if !slices.Contains(out, o) {
 			out = append(out, o)
 		}
 	}
 	return out
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // publicClip reads a clip that may be shown without credentials: unlisted clips are public
@@ -293,8 +285,27 @@ func (s *Server) publicClip(ctx context.Context, id string) (*media.Clip, error)
 
 // clipData is what the share and embed pages hand their module.
 type clipData struct {
-	Clip  *clipView `json:"clip"`
-	Peaks string    `json:"peaks,omitempty"` // same-origin URL of the waveform JSON
+	Clip  pageClip `json:"clip"`
+	Peaks string   `json:"peaks,omitempty"` // same-origin URL of the waveform JSON
+}
+
+// pageClip is the part of a clip's API view a public page shows: no thread or workspace ids.
+type pageClip struct {
+	ID         string    `json:"id"`
+	Kind       string    `json:"kind"`
+	Status     string    `json:"status"`
+	Title      string    `json:"title"`
+	DurationMS int64     `json:"duration_ms"`
+	Width      int       `json:"width,omitempty"`
+	Height     int       `json:"height,omitempty"`
+	ShareURL   string    `json:"share_url"`
+	EmbedURL   string    `json:"embed_url"`
+	Media      mediaView `json:"media"`
+}
+
+func newPageClip(v *clipView) pageClip {
+	return pageClip{ID: v.ID, Kind: v.Kind, Status: v.Status, Title: v.Title, DurationMS: v.DurationMS,
+		Width: v.Width, Height: v.Height, ShareURL: v.ShareURL, EmbedURL: v.EmbedURL, Media: v.Media}
 }
 
 // clipPage serves the share page or the embed page of a clip.
@@ -308,7 +319,7 @@ func (s *Server) clipPage(name string, embeddable bool) fiber.Handler {
 		if err != nil {
 			return s.pageError(c, err)
 		}
-		data := clipData{Clip: view}
+		data := clipData{Clip: newPageClip(view)}
 		if clip.Media.Waveform != "" {
 			data.Peaks = "/c/" + clip.ID + "/peaks.json"
 		}
@@ -343,7 +354,7 @@ func describeClip(c *media.Clip) string {
 		kind = "A voice message"
 	}
 	switch {
-	case c.Status == media.StatusRecording || c.Status == media.StatusProcessing && c.Media.Original == "":
+	case c.Status == media.StatusRecording || (c.Status == media.StatusProcessing && c.Media.Original == ""):
 		return kind + " on Parley, still being made"
 	case c.DurationMS > 0:
 		return fmt.Sprintf("%s on Parley · %s", kind, clockTime(c.DurationMS))

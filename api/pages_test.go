@@ -212,15 +212,15 @@ func TestSharePageTags(t *testing.T) {
 	if bytes.Contains(body, []byte("<script>alert")) {
 		t.Errorf("title not escaped:\n%s", body)
 	}
-	share, media := pageBase+"/c/"+c.ID, pageBase+"/c/"+c.ID+"/media/"
+	share, stable := pageBase+"/c/"+c.ID, pageBase+"/c/"+c.ID+"/media/"
 	want := map[string]string{
 		"description": "A video message on Parley · 0:05", "og:site_name": "Parley", "og:title": title,
 		"og:description": "A video message on Parley · 0:05", "og:type": "video.other", "og:url": share,
-		"og:image": media + "poster", "og:video": media + "mp4", "og:video:secure_url": media + "mp4",
+		"og:image": stable + "poster", "og:video": stable + "mp4", "og:video:secure_url": stable + "mp4",
 		"og:video:type": "video/mp4", "og:video:width": "1280", "og:video:height": "720", "video:duration": "5",
 		"twitter:card": "player", "twitter:title": title, "twitter:description": "A video message on Parley · 0:05",
-		"twitter:image": media + "poster", "twitter:player": pageBase + "/embed/" + c.ID,
-		"twitter:player:width": "1280", "twitter:player:height": "720", "twitter:player:stream": media + "mp4",
+		"twitter:image": stable + "poster", "twitter:player": pageBase + "/embed/" + c.ID,
+		"twitter:player:width": "1280", "twitter:player:height": "720", "twitter:player:stream": stable + "mp4",
 		"twitter:player:stream:content_type": "video/mp4", "viewport": "width=device-width, initial-scale=1",
 		"color-scheme":                           "light dark",
 		"link:alternate:application/json+oembed": pageBase + "/oembed?" + url.Values{"format": {"json"}, "url": {share}}.Encode(),
@@ -270,6 +270,9 @@ func TestClipPageData(t *testing.T) {
 		pageData(t, body, &got)
 		if got.Clip.ID != c.ID || got.Clip.Kind != "audio" || got.Peaks != "/c/"+c.ID+"/peaks.json" {
 			t.Errorf("%s data = %+v", page, got)
+		}
+		if bytes.Contains(body, []byte(e.thread.ID)) {
+			t.Errorf("%s page reveals the thread id", page)
 		}
 		orig := got.Clip.Media["original"]
 		if orig == nil || !strings.HasPrefix(*orig, pageBase+localfs.PathPrefix) {

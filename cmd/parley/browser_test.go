@@ -13,8 +13,10 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/google/go-cmp/cmp"
 
 	"parley/media/mediatest"
+	"parley/web"
 )
 
 var updateScreenshots = flag.Bool("update-screenshots", false, "keep the browser test's screenshots in testdata/screenshots")
@@ -29,6 +31,10 @@ addEventListener('securitypolicyviolation', (e) => __problems.push('CSP ' + e.vi
 addEventListener('error', (e) => __problems.push(e.message ? 'error ' + e.message : 'failed ' + (e.target.src || e.target.href || e.target.tagName)), true);
 addEventListener('unhandledrejection', (e) => __problems.push('rejection ' + ((e.reason && e.reason.message) || e.reason)));`
 
+// audioFixture is a speech-like test signal: rising tones in bursts. Browsers' noise
+// suppression removes a steady tone, leaving a voice recording of near silence.
+const audioFixture = "aevalsrc=0.7*sin(2*PI*(220+440*mod(t\\,0.5))*t)*lt(mod(t\\,0.5)\\,0.35):s=48000"
+
 // browserFixture is what the fake camera and microphone play: a test pattern and a tone.
 type browserFixture struct{ video, audio string }
 
@@ -37,13 +43,14 @@ func makeBrowserFixture(t testing.TB) browserFixture {
 	dir := t.TempDir()
 	fx := browserFixture{video: filepath.Join(dir, "camera.y4m"), audio: filepath.Join(dir, "microphone.wav")}
 	runFFmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-t", "2", "-pix_fmt", "yuv420p", fx.video)
-	runFFmpeg(t, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "4", "-ac", "1", fx.audio)
+	runFFmpeg(t, "-f", "lavfi", "-i", audioFixture, "-t", "4", "-ac", "1", fx.audio)
 	return fx
 }
 
-// newBrowser starts headless Chromium with fake capture devices fed from fx. Its first
+// newBrowser starts headless Chromium with fake capture devices fed from fx (extra options
+// override the defaults). Its first
 // action runs here, on a context without a deadline (a deadline would end the browser).
-func newBrowser(t testing.TB, fx browserFixture) context.Context {
+func newBrowser(t testing.TB, fx browserFixture, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	chrome := mediatest.Require(t, "chromium")
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -56,6 +63,7 @@ func newBrowser(t testing.TB, fx browserFixture) context.Context {
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 	)
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
@@ -171,11 +179,14 @@ func TestBrowser(t *testing.T) {
 	t.Logf("screenshots in %s", shots)
 	var videoClip string
 	t.Run("camera", func(t *testing.T) {
-		videoClip = recordInBrowser(t, ctx, in, shots, "Camera", "video")
+		videoClip = recordInBrowser(t, ctx, in, shots, browserRecording{mode: "Camera", kind: "video", ready: true})
 	})
 	t.Run("voice", func(t *testing.T) {
-		id := recordInBrowser(t, ctx, in, shots, "Voice only", "audio")
+		id := recordInBrowser(t, ctx, in, shots, browserRecording{mode: "Voice only", kind: "audio", ready: true, again: true})
 		checkWaveformDrawn(t, ctx, in, shots, id)
+	})
+	t.Run("screen", func(t *testing.T) {
+		recordInBrowser(t, ctx, in, shots, browserRecording{mode: "Screen", kind: "video"})
 	})
 	t.Run("embed plays and seeks", func(t *testing.T) {
 		if videoClip == "" {
@@ -183,59 +194,100 @@ func TestBrowser(t *testing.T) {
 		}
 		checkEmbedPlays(t, ctx, in, shots, videoClip)
 	})
+	t.Run("whip helpers", func(t *testing.T) {
+		checkWHIPHelpers(t, ctx, in)
+	})
+	t.Run("permission denied", func(t *testing.T) {
+		checkPermissionDenied(t, fx, in, shots)
+	})
 }
 
-// recordInBrowser records for recordFor through the recorder page in the given mode and
-// checks the clip the server made of it. It returns the clip id.
-func recordInBrowser(t *testing.T, ctx context.Context, in *instance, shots, mode, kind string) string {
-	name := strings.ToLower(strings.Fields(mode)[0])
+// checkPermissionDenied expects the recorder to explain, not record, when a browser (one
+// whose capture prompts answer no) refuses the camera and microphone.
+func checkPermissionDenied(t *testing.T, fx browserFixture, in *instance, shots string) {
+	ctx := newBrowser(t, fx, chromedp.Flag("use-fake-ui-for-media-stream", "deny"))
+	browse(t, ctx, "open recorder", chromedp.Navigate(newRecorderLink(t, in)))
+	browse(t, ctx, "choose Camera", chromedp.Click(button("Camera")))
+	waitFor(t, ctx, "the denial message", `document.body.dataset.state === 'choose' && !document.getElementById('error').hidden`, 20*time.Second)
+	if msg := eval[string](t, ctx, `document.getElementById('error').textContent`); !strings.HasPrefix(msg, "Access was denied.") {
+		t.Errorf("error message %q, want the access-denied explanation", msg)
+	}
+	screenshot(t, ctx, shots, "recorder-denied")
+	noProblems(t, ctx, "recorder")
+}
+
+// browserRecording is one recording made through the recorder page.
+type browserRecording struct {
+	mode  string // the mode button to press
+	kind  string // the kind of clip expected
+	ready bool   // wait until processing is done too, not only for the original
+	again bool   // press "Record again" after the review instead of "Send"
+}
+
+// recordInBrowser records for recordFor through the recorder page, sends the clip or records
+// again, and checks the clip the server made. It returns the clip id.
+func recordInBrowser(t *testing.T, ctx context.Context, in *instance, shots string, r browserRecording) string {
+	id, recorded := recordThroughPage(t, ctx, in, shots, r.mode)
+	if r.again {
+		browse(t, ctx, "record again", chromedp.Click(button("Record again")))
+		waitFor(t, ctx, "a new preview", `document.body.dataset.state === 'preview' && !document.getElementById('start').hidden`, 10*time.Second)
+	} else {
+		sendClip(t, ctx, in, id)
+	}
+	noProblems(t, ctx, "recorder")
+	checkRecordedClip(t, in, id, r, recorded)
+	return id
+}
+
+// recordThroughPage opens a new recorder link, records in the given mode and stops. It returns
+// the clip id the page learnt from WHIP and how long the page was recording.
+func recordThroughPage(t *testing.T, ctx context.Context, in *instance, shots, mode string) (string, time.Duration) {
+	name := "recorder-" + strings.ToLower(strings.Fields(mode)[0])
 	browse(t, ctx, "open recorder", chromedp.Navigate(newRecorderLink(t, in)))
 	waitFor(t, ctx, "mode choice", `document.body.dataset.state === 'choose'`, 10*time.Second)
-	screenshot(t, ctx, shots, "recorder-"+name+"-1-choose")
+	screenshot(t, ctx, shots, name+"-1-choose")
 	browse(t, ctx, "choose "+mode, chromedp.Click(button(mode)))
 	waitFor(t, ctx, "preview", `document.body.dataset.state === 'preview' && document.getElementById('status').textContent.startsWith('Ready')`, 20*time.Second)
-	screenshot(t, ctx, shots, "recorder-"+name+"-2-preview")
+	screenshot(t, ctx, shots, name+"-2-preview")
 	browse(t, ctx, "start recording", chromedp.Click(button("Start recording")))
 	waitFor(t, ctx, "recording", `document.body.dataset.state === 'recording'`, 30*time.Second)
 	began := time.Now()
 	time.Sleep(2 * time.Second)
-	screenshot(t, ctx, shots, "recorder-"+name+"-3-recording")
+	screenshot(t, ctx, shots, name+"-3-recording")
 	time.Sleep(time.Until(began.Add(recordFor)))
 	browse(t, ctx, "stop recording", chromedp.Click(button("Stop recording")))
 	recorded := time.Since(began)
 	waitFor(t, ctx, "review", `document.body.dataset.state === 'review'`, 30*time.Second)
-	id := eval[string](t, ctx, `document.body.dataset.clipId`)
-	stopped := eval[string](t, ctx, `document.getElementById('review-player').clip.status`)
-	screenshot(t, ctx, shots, "recorder-"+name+"-4-review")
+	screenshot(t, ctx, shots, name+"-4-review")
+	if status := eval[string](t, ctx, `document.getElementById('review-player').clip.status`); status != "processing" {
+		t.Errorf("clip status at stop = %q, want processing", status)
+	}
+	return eval[string](t, ctx, `document.body.dataset.clipId`), recorded
+}
+
+// sendClip presses Send and expects the clip's share link.
+func sendClip(t *testing.T, ctx context.Context, in *instance, id string) {
 	browse(t, ctx, "send", chromedp.Click(button("Send")))
 	waitFor(t, ctx, "sent", `document.body.dataset.state === 'sent'`, 10*time.Second)
 	if link := eval[string](t, ctx, `document.getElementById('share-link').href`); link != in.BaseURL+"/c/"+id {
 		t.Errorf("share link %q, want %s/c/%s", link, in.BaseURL, id)
 	}
-	noProblems(t, ctx, "recorder")
-	if stopped != "processing" {
-		t.Errorf("clip status at stop = %q, want processing", stopped)
-	}
-	checkRecordedClip(t, in, id, kind, recorded)
-	return id
 }
 
-// checkRecordedClip waits for the clip to be ready and checks its original's length and decoding.
-func checkRecordedClip(t *testing.T, in *instance, id, kind string, recorded time.Duration) {
+// checkRecordedClip checks the clip's kind, status and original: its length and decoding.
+func checkRecordedClip(t *testing.T, in *instance, id string, r browserRecording, recorded time.Duration) {
 	t.Helper()
-	c, seen := waitClip(t, in, id, 2*time.Minute)
-	if c.Status != "ready" || c.Kind != kind {
-		t.Fatalf("clip %s: status %s (seen %v), kind %s; want ready %s", id, c.Status, seen, c.Kind, kind)
-	}
-	if seen[0] != "processing" && seen[0] != "ready" {
-		t.Errorf("statuses after stop %v, want processing then ready", seen)
+	c, seen := clipAfterStop(t, in, id, r.ready)
+	if c.Kind != r.kind || c.Media.Original == nil {
+		t.Fatalf("clip %s: kind %s, original %v; want kind %s with an original", id, c.Kind, c.Media.Original, r.kind)
 	}
 	orig := fetch(t, *c.Media.Original)
 	p := ffprobe(t, orig)
+	t.Logf("clip %s: recorded for %s, original lasts %s, statuses %v", id, recorded.Round(time.Millisecond), p.duration(), seen)
 	if got := p.duration(); !within(got, recorded, time.Second) {
 		t.Errorf("original lasts %s, recorded for %s", got, recorded)
 	}
-	want := map[string]bool{"audio": true, "video": kind == "video"}
+	want := map[string]bool{"audio": true, "video": r.kind == "video"}
 	for typ, present := range want {
 		if _, ok := p.codecs()[typ]; ok != present {
 			t.Errorf("original streams %v: %s present = %v, want %v", p.codecs(), typ, ok, present)
@@ -244,6 +296,24 @@ func checkRecordedClip(t *testing.T, in *instance, id, kind string, recorded tim
 	if errs := decodeErrors(t, orig); errs != "" {
 		t.Errorf("original does not decode cleanly:\n%s", errs)
 	}
+}
+
+// clipAfterStop returns the clip once ready (when ready is set; it must pass through
+// processing), or as it is right after the recording stopped.
+func clipAfterStop(t *testing.T, in *instance, id string, ready bool) (clipJSON, []string) {
+	t.Helper()
+	if ready {
+		c, seen := waitClip(t, in, id, 2*time.Minute)
+		if c.Status != "ready" || (seen[0] != "processing" && seen[0] != "ready") {
+			t.Fatalf("clip %s: statuses %v after stop, want processing then ready", id, seen)
+		}
+		return c, seen
+	}
+	var c clipJSON
+	if code := in.Do(t, "GET", "/api/v1/clips/"+id, nil, &c); code != 200 || (c.Status != "processing" && c.Status != "ready") {
+		t.Fatalf("GET clip %s = %d, status %q; want processing or ready", id, code, c.Status)
+	}
+	return c, []string{c.Status}
 }
 
 // playerJS is a JavaScript expression for the page's player element.
@@ -270,13 +340,51 @@ func checkEmbedPlays(t *testing.T, ctx context.Context, in *instance, shots, id 
 	noProblems(t, ctx, "embed")
 }
 
-// checkWaveformDrawn opens a voice clip's embed page and checks that the waveform has pixels.
+// checkWaveformDrawn opens a voice clip's embed page and checks that the waveform shows the
+// fixture's loud bursts (bars reaching the top third of the canvas) and seeks where clicked.
 func checkWaveformDrawn(t *testing.T, ctx context.Context, in *instance, shots, id string) {
 	browse(t, ctx, "open voice embed", chromedp.Navigate(in.BaseURL+"/embed/"+id))
 	drawn := `(() => { const c = ` + playerJS + `.shadowRoot.querySelector('canvas'); if (!c || !c.width) return false;
-		const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+		const d = c.getContext('2d').getImageData(0, 0, c.width, Math.floor(c.height / 3)).data;
 		let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n > 100; })()`
 	waitFor(t, ctx, "waveform", drawn, 20*time.Second)
 	screenshot(t, ctx, shots, "embed-voice")
+	type rect struct{ X, Y, W, H float64 }
+	r := eval[rect](t, ctx, `(() => { const b = `+playerJS+`.shadowRoot.querySelector('canvas').getBoundingClientRect();
+		return { X: b.left, Y: b.top, W: b.width, H: b.height }; })()`)
+	browse(t, ctx, "click 60% into the waveform", chromedp.MouseClickXY(r.X+0.6*r.W, r.Y+r.H/2))
+	waitFor(t, ctx, "seek to 60%", `!`+playerJS+`.media.seeking && Math.abs(`+playerJS+`.currentTime - 0.6 * `+playerJS+`.duration) < 0.25`, 10*time.Second)
 	noProblems(t, ctx, "voice embed")
+}
+
+// checkWHIPHelpers runs the recorder's SDP and Link-header helpers in the browser: the Opus
+// NACK line goes into a real offer of this Chromium once, and ICE servers are read from Link.
+func checkWHIPHelpers(t *testing.T, ctx context.Context, in *instance) {
+	browse(t, ctx, "open a page", chromedp.Navigate(in.BaseURL+"/r/rl_none"))
+	type result struct {
+		PT      string
+		Lines   int
+		Same    bool
+		Servers []map[string]string
+	}
+	got := eval[result](t, ctx, `(async () => {
+		const whip = await import('`+web.StaticPrefix()+`whip.js');
+		const pc = new RTCPeerConnection();
+		pc.addTransceiver('audio', { direction: 'sendonly' });
+		const offer = (await pc.createOffer()).sdp;
+		pc.close();
+		const pt = /a=rtpmap:(\d+) opus\/48000/.exec(offer)[1];
+		const once = whip.addOpusNack(offer);
+		const servers = whip.iceServers(new Headers({ Link: '<stun:stun.example:3478>; rel="ice-server", ' +
+			'<https://example.com/x>; rel="next", <turn:turn.example?transport=udp>; rel="ice-server"; username="u"; credential="p"; credential-type="password"' }));
+		return { PT: pt, Lines: once.split('\r\n').filter((l) => l === 'a=rtcp-fb:' + pt + ' nack').length,
+			Same: whip.addOpusNack(once) === once, Servers: servers };
+	})()`)
+	want := result{PT: got.PT, Lines: 1, Same: true, Servers: []map[string]string{
+		{"urls": "stun:stun.example:3478"},
+		{"urls": "turn:turn.example?transport=udp", "username": "u", "credential": "p"},
+	}}
+	if diff := cmp.Diff(want, got); diff != "" || got.PT == "" {
+		t.Errorf("WHIP helpers (-want +got):\n%s", diff)
+	}
 }

@@ -36,7 +36,7 @@ func makeFixture(t testing.TB, length time.Duration, video bool) fixture {
 		"-c:a", "libopus", "-b:a", "48k", "-frame_duration", "20", "-page_duration", "20000", f.Audio)
 	if video {
 		f.Video = filepath.Join(dir, "pattern.ivf")
-		runFFmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", secs,
+		runFFmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=320x240:rate="+strconv.Itoa(fixtureFPS), "-t", secs,
 			"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "400k",
 			"-g", "30", "-keyint_min", "30", "-auto-alt-ref", "0", "-lag-in-frames", "0", f.Video)
 	}

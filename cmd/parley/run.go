@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -152,8 +153,12 @@ func work(ctx context.Context, d *deps) error {
 	if err := ffmpeg.Ensure(ctx, d.log); err != nil {
 		return err
 	}
+	tmp := filepath.Join(d.cfg.DataDir, "tmp")
+	if err := os.MkdirAll(tmp, 0o750); err != nil {
+		return fmt.Errorf("create worker temp dir: %w", err)
+	}
 	wd := worker.Deps{Service: d.service, Store: d.store, Blobs: d.blobs, FFmpeg: &ffmpeg.Runner{Log: d.log},
-		HTTP: &http.Client{Timeout: 15 * time.Second}, Log: d.log, TempDir: filepath.Join(d.cfg.DataDir, "tmp")}
+		HTTP: &http.Client{Timeout: 15 * time.Second}, Log: d.log, TempDir: tmp}
 	srv := worker.NewServer(d.redis, d.log, d.cfg.Concurrency)
 	if err := srv.Start(worker.NewMux(wd, d.queue)); err != nil {
 		return fmt.Errorf("start worker: %w", err)

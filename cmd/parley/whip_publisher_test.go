@@ -24,8 +24,17 @@ import (
 	"github.com/pion/webrtc/v4/pkg/media/oggreader"
 )
 
-// opusFrame is the length of every Opus packet in the fixtures.
-const opusFrame = 20 * time.Millisecond
+// opusFrame is the length of every Opus packet in the fixtures, fixtureFPS their frame rate.
+const (
+	opusFrame  = 20 * time.Millisecond
+	fixtureFPS = 30
+)
+
+// Codecs the publisher sends.
+var (
+	webrtcOpus = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
+	webrtcVP8  = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+)
 
 // whipPublisher is a WHIP client (RFC 9725) made with pion the way a third-party publisher
 // would be: it posts an offer, trickles candidates by PATCH when asked, sends fixture media
@@ -68,10 +77,10 @@ func newPublisher(t testing.TB, fx fixture) *whipPublisher {
 	t.Cleanup(func() { pc.Close() })
 	p.watchState()
 	if fx.Audio != "" {
-		p.addTrack(t, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", readOgg(t, fx.Audio))
+		p.addTrack(t, webrtcOpus, "audio", readOgg(t, fx.Audio))
 	}
 	if fx.Video != "" {
-		p.addTrack(t, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", readIVF(t, fx.Video))
+		p.addTrack(t, webrtcVP8, "video", readIVF(t, fx.Video))
 	}
 	return p
 }
@@ -128,7 +137,8 @@ func (p *whipPublisher) addTrack(t testing.TB, c webrtc.RTPCodecCapability, kind
 	p.tracks = append(p.tracks, &pacedTrack{track: track, samples: samples})
 }
 
-// readIVF returns the frames of a VP8 IVF file with their presentation times.
+// readIVF returns the frames of a VP8 IVF file made at fixtureFPS with their presentation
+// times (pion's IVF frame timestamps are not in a unit it documents, so the index counts).
 func readIVF(t testing.TB, path string) []timedSample {
 	t.Helper()
 	f, err := os.Open(path)
@@ -136,35 +146,22 @@ func readIVF(t testing.TB, path string) []timedSample {
 		t.Fatalf("open %s: %v", path, err)
 	}
 	defer f.Close()
-	r, h, err := ivfreader.NewWith(f)
+	r, _, err := ivfreader.NewWith(f)
 	if err != nil {
 		t.Fatalf("read IVF header of %s: %v", path, err)
 	}
 	var out []timedSample
 	for {
-		frame, fh, err := r.ParseNextFrame()
+		frame, _, err := r.ParseNextFrame()
 		if errors.Is(err, io.EOF) {
-			return withDurations(t, out)
+			return out
 		}
 		if err != nil {
 			t.Fatalf("read IVF frame of %s: %v", path, err)
 		}
-		at := time.Duration(fh.Timestamp*uint64(h.TimebaseNumerator)) * time.Second / time.Duration(h.TimebaseDenominator)
-		out = append(out, timedSample{at: at, s: pmedia.Sample{Data: frame}})
+		at := time.Duration(len(out)) * time.Second / fixtureFPS
+		out = append(out, timedSample{at: at, s: pmedia.Sample{Data: frame, Duration: time.Second / fixtureFPS}})
 	}
-}
-
-// withDurations gives each frame the time to the next; the last one repeats the one before.
-func withDurations(t testing.TB, frames []timedSample) []timedSample {
-	t.Helper()
-	if len(frames) < 2 {
-		t.Fatalf("fixture has %d video frames", len(frames))
-	}
-	for i := range frames[:len(frames)-1] {
-		frames[i].s.Duration = frames[i+1].at - frames[i].at
-	}
-	frames[len(frames)-1].s.Duration = frames[len(frames)-2].s.Duration
-	return frames
 }
 
 // readOgg returns the Opus packets of an Ogg file made with one 20 ms packet per page.
@@ -200,6 +197,20 @@ func readOgg(t testing.TB, path string) []timedSample {
 func (p *whipPublisher) Publish(t testing.TB, endpoint, token string, trickle bool) {
 	t.Helper()
 	p.token = token
+	cands := p.offer(t, trickle)
+	p.post(t, endpoint)
+	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: p.Answer}); err != nil {
+		t.Fatalf("set answer: %v\n%s", err, p.Answer)
+	}
+	if trickle {
+		p.trickle(t, cands)
+	}
+}
+
+// offer sets the local offer and keeps it in p.Offer: without candidates for trickle, else
+// once gathering is complete. Candidates gathered meanwhile come out of the channel.
+func (p *whipPublisher) offer(t testing.TB, trickle bool) <-chan *webrtc.ICECandidate {
+	t.Helper()
 	cands := make(chan *webrtc.ICECandidate, 64)
 	p.pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		select {
@@ -220,13 +231,7 @@ func (p *whipPublisher) Publish(t testing.TB, endpoint, token string, trickle bo
 		<-gathered
 		p.Offer = p.pc.LocalDescription().SDP
 	}
-	p.post(t, endpoint)
-	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: p.Answer}); err != nil {
-		t.Fatalf("set answer: %v\n%s", err, p.Answer)
-	}
-	if trickle {
-		p.trickle(t, cands)
-	}
+	return cands
 }
 
 // post sends the offer and checks the 201 with its Location, ETag and clip id.
@@ -358,6 +363,16 @@ func (p *whipPublisher) Stop(t testing.TB) clipJSON {
 		t.Fatalf("DELETE %s: decode %q: %v", p.Session, body, err)
 	}
 	return c
+}
+
+// end DELETEs the session whatever state it is in; the server may refuse, but never with a 5xx.
+func (p *whipPublisher) end(t testing.TB) {
+	t.Helper()
+	resp, body := p.do(t, http.MethodDelete, p.Session, "", "", nil)
+	p.pc.Close()
+	if resp.StatusCode >= 500 {
+		t.Errorf("DELETE %s = %d: %s", p.Session, resp.StatusCode, body)
+	}
 }
 
 // do sends one authenticated WHIP request and returns the response with its body read.

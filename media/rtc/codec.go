@@ -157,17 +157,6 @@ func avcNALs(b []byte, fn func(nal []byte)) {
 	}
 }
 
-// h264Keyframe reports whether an AVC frame holds an IDR slice.
-func h264Keyframe(b []byte) (bool, int, int) {
-	key := false
-	avcNALs(b, func(nal []byte) {
-		if len(nal) > 0 && nal[0]&0x1f == 5 {
-			key = true
-		}
-	})
-	return key, 0, 0
-}
-
 // h264ParamSets returns the first SPS and PPS of an AVC frame.
 func h264ParamSets(b []byte) (sps, pps []byte) {
 	avcNALs(b, func(nal []byte) {

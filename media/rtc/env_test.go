@@ -181,7 +181,7 @@ func record(t testing.TB, e *env, opts PublisherOptions, c Clip) (clip *media.Cl
 		t.Fatalf("send: %v", err)
 	}
 	s, _ := e.ing.session(res.SessionID)
-	settle(t, s, v+a)
+	settle(s, v+a)
 	clip, err = e.ing.Stop(ctx, res.SessionID)
 	if err != nil {
 		t.Fatalf("stop: %v", err)
@@ -208,27 +208,6 @@ func publish(t testing.TB, e *env, opts PublisherOptions, video bool) (*Publishe
 		t.Fatal(err)
 	}
 	return p, res
-}
-
-// settle waits until the session assembled want frames or its count stops moving.
-func settle(t testing.TB, s *session, want int) {
-	t.Helper()
-	last, still := -1, 0
-	for still < 20 {
-		n := 0
-		for _, st := range s.stats() {
-			n += st.Frames
-		}
-		if n >= want {
-			return
-		}
-		if n == last {
-			still++
-		} else {
-			last, still = n, 0
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // original fetches a clip's original from blobs into a temp file.

@@ -174,8 +174,10 @@ func interceptors(m *webrtc.MediaEngine) (*interceptor.Registry, error) {
 
 func (i *Ingest) settings() (webrtc.SettingEngine, error) {
 	var se webrtc.SettingEngine
-	udpMux := webrtc.NewICEUDPMux(nil, i.udp)
-	tcpMux := webrtc.NewICETCPMux(nil, i.tcp, 64)
+	logs := pionLogs{log: i.log}
+	se.LoggerFactory = logs
+	udpMux := webrtc.NewICEUDPMux(logs.NewLogger("udpmux"), i.udp)
+	tcpMux := webrtc.NewICETCPMux(logs.NewLogger("tcpmux"), i.tcp, 64)
 	i.mux = append(i.mux, udpMux, tcpMux)
 	se.SetICEUDPMux(udpMux)
 	se.SetICETCPMux(tcpMux)

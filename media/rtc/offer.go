@@ -76,6 +76,47 @@ func offersCodec(m *sdp.MediaDescription, audio bool) bool {
 	return false
 }
 
+// offeredVideoCodec returns the first video codec, in the publisher's order of preference,
+// that the ingest records.
+func offeredVideoCodec(offer string) (codec, bool) {
+	var d sdp.SessionDescription
+	if err := d.UnmarshalString(offer); err != nil {
+		return "", false
+	}
+	for _, m := range d.MediaDescriptions {
+		if m.MediaName.Media != "video" || m.MediaName.Port.Value == 0 {
+			continue
+		}
+		for _, pt := range m.MediaName.Formats {
+			if c, ok := formatCodec(m, pt); ok && !c.audio() {
+				return c, true
+			}
+		}
+	}
+	return "", false
+}
+
+// formatCodec returns the recordable codec of payload type pt of a media section. H.264 needs
+// packetization-mode=1 (FU-A), the only mode browsers use and the ingest registers.
+func formatCodec(m *sdp.MediaDescription, pt string) (codec, bool) {
+	var c codec
+	ok := false
+	for _, a := range m.Attributes {
+		if p, _, _ := strings.Cut(a.Value, " "); a.Key == "rtpmap" && p == pt {
+			c, ok = rtpmapCodec(a.Value)
+		}
+	}
+	if !ok || c != codecH264 {
+		return c, ok
+	}
+	for _, a := range m.Attributes {
+		if p, fmtp, _ := strings.Cut(a.Value, " "); a.Key == "fmtp" && p == pt {
+			return c, strings.Contains(fmtp, "packetization-mode=1")
+		}
+	}
+	return c, false
+}
+
 // rtpmapCodec parses "96 VP8/90000".
 func rtpmapCodec(v string) (codec, bool) {
 	_, enc, ok := strings.Cut(v, " ")

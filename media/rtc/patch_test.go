@@ -82,7 +82,7 @@ func TestPatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := e.ing.session(res.SessionID)
-	settle(t, s, len(c.Video)+len(c.Audio))
+	settle(s, len(c.Video)+len(c.Audio))
 	clip, err := e.ing.Stop(ctx, res.SessionID)
 	if err != nil {
 		t.Fatal(err)
@@ -108,8 +108,7 @@ func restartICE(t testing.TB, e *env, p *Publisher, res *media.PublishResult) *m
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.gather = make(chan struct{})
-	p.cands = nil
+	p.regather()
 	if err := p.pc.SetLocalDescription(o); err != nil {
 		t.Fatal(err)
 	}

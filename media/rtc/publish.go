@@ -63,12 +63,40 @@ func (i *Ingest) negotiate(ctx context.Context, offer string) (*webrtc.PeerConne
 		pc.Close()
 		return nil, "", media.Errorf(media.EINVALID, "unusable SDP offer: %v", err)
 	}
+	if err := preferVideoCodec(pc, offer); err != nil {
+		pc.Close()
+		return nil, "", err
+	}
 	answer, err := i.answer(ctx, pc)
 	if err != nil {
 		pc.Close()
 		return nil, "", err
 	}
 	return pc, answer, nil
+}
+
+// preferVideoCodec limits the answer's video section to the publisher's most preferred codec
+// the ingest records (all its payload types), so that one muxer track fits what arrives.
+func preferVideoCodec(pc *webrtc.PeerConnection, offer string) error {
+	c, ok := offeredVideoCodec(offer)
+	if !ok {
+		return nil
+	}
+	var prefs []webrtc.RTPCodecParameters
+	for _, v := range videoCodecs() {
+		if vc, _ := codecOf(v.MimeType); vc == c {
+			prefs = append(prefs, webrtc.RTPCodecParameters{RTPCodecCapability: v.RTPCodecCapability, PayloadType: v.pt})
+		}
+	}
+	for _, tr := range pc.GetTransceivers() {
+		if tr.Kind() != webrtc.RTPCodecTypeVideo {
+			continue
+		}
+		if err := tr.SetCodecPreferences(prefs); err != nil {
+			return media.Errorf(media.EUNSUPPORTED, "video codec %s: %v", c, err)
+		}
+	}
+	return nil
 }
 
 // answer creates the local answer and waits for candidate gathering to complete.

@@ -1,10 +1,12 @@
 package rtc
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 	pmedia "github.com/pion/webrtc/v4/pkg/media"
+	"github.com/pion/webrtc/v4/pkg/media/h264reader"
 	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
 	"github.com/pion/webrtc/v4/pkg/media/oggreader"
 
@@ -58,6 +61,36 @@ func LoadIVF(path string) ([]Sample, error) {
 	}
 }
 
+// LoadH264 reads an H.264 Annex B stream with one slice per picture: every access unit
+// (parameter sets, SEI and the slice) becomes a sample lasting period.
+func LoadH264(path string, period time.Duration) ([]Sample, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open h264: %w", err)
+	}
+	defer f.Close()
+	r, err := h264reader.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("read h264 %s: %w", path, err)
+	}
+	var out []Sample
+	var au []byte
+	for {
+		nal, err := r.NextNAL()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read h264 %s: %w", path, err)
+		}
+		au = append(append(au, 0, 0, 0, 1), nal.Data...)
+		if nal.UnitType == h264reader.NalUnitTypeCodedSliceNonIdr || nal.UnitType == h264reader.NalUnitTypeCodedSliceIdr {
+			out = append(out, Sample{Data: au, Duration: period})
+			au = nil
+		}
+	}
+}
+
 // LoadOgg reads Opus packets from an Ogg file with one packet per page (ffmpeg
 // -page_duration 20000); durations come from the granule positions.
 func LoadOgg(path string) ([]Sample, error) {
@@ -91,8 +124,9 @@ func LoadOgg(path string) ([]Sample, error) {
 
 // PublisherOptions configure a test or benchmark WHIP publisher.
 type PublisherOptions struct {
-	Loopback bool // gather and accept loopback candidates only
-	Trickle  bool // send candidates with Patch instead of in the offer
+	Loopback  bool   // gather and accept loopback candidates only
+	VideoMime string // codec of the video samples: webrtc.MimeTypeVP8 (default) or MimeTypeH264
+	Trickle   bool   // send candidates with Patch instead of in the offer
 	// Interceptors sit closest to the network (after NACK responses and Sender Reports), e.g.
 	// to lose or delay packets.
 	Interceptors []interceptor.Factory
@@ -132,7 +166,7 @@ func NewPublisher(opts PublisherOptions, video bool) (*Publisher, error) {
 
 func publisherAPI(opts PublisherOptions) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
-	if err := m.RegisterDefaultCodecs(); err != nil {
+	if err := registerPublisherCodecs(m, cmp.Or(opts.VideoMime, webrtc.MimeTypeVP8)); err != nil {
 		return nil, fmt.Errorf("register codecs: %w", err)
 	}
 	ir := &interceptor.Registry{}
@@ -144,6 +178,7 @@ func publisherAPI(opts PublisherOptions) (*webrtc.API, error) {
 	}
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeAudio)
 	var se webrtc.SettingEngine
+	se.LoggerFactory = pionLogs{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	if opts.Loopback {
@@ -161,7 +196,8 @@ func (p *Publisher) addTracks(video bool) error {
 	}
 	tracks := []*webrtc.TrackLocalStaticSample{p.audio}
 	if video {
-		p.video, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "parley")
+		mime := cmp.Or(p.opts.VideoMime, webrtc.MimeTypeVP8)
+		p.video, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: mime}, "video", "parley")
 		if err != nil {
 			return fmt.Errorf("new video track: %w", err)
 		}
@@ -191,10 +227,34 @@ func (p *Publisher) onCandidate(c *webrtc.ICECandidate) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if c == nil {
-		close(p.gather)
+		select {
+		case <-p.gather: // completion reported twice (ICE restart)
+		default:
+			close(p.gather)
+		}
 		return
 	}
 	p.cands = append(p.cands, c.ToJSON().Candidate)
+}
+
+// registerPublisherCodecs registers Opus and one video codec, as a browser whose application
+// set codec preferences offers them.
+func registerPublisherCodecs(m *webrtc.MediaEngine, videoMime string) error {
+	opus := webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"},
+		PayloadType:        111,
+	}
+	if err := m.RegisterCodec(opus, webrtc.RTPCodecTypeAudio); err != nil {
+		return err
+	}
+	fb := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}}
+	for _, v := range videoCodecs() {
+		if strings.EqualFold(v.MimeType, videoMime) {
+			v.RTCPFeedback = fb
+			return registerVideo(m, v)
+		}
+	}
+	return fmt.Errorf("unsupported video codec %s", videoMime)
 }
 
 // Publish offers to the ingest, applies the answer and, with Trickle, sends the candidates
@@ -237,9 +297,19 @@ func (p *Publisher) offer(ctx context.Context) (string, error) {
 	return p.pc.LocalDescription().SDP, nil
 }
 
+// regather forgets the gathered candidates before an ICE restart.
+func (p *Publisher) regather() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gather, p.cands = make(chan struct{}), nil
+}
+
 func (p *Publisher) waitGathered(ctx context.Context) error {
+	p.mu.Lock()
+	gather := p.gather
+	p.mu.Unlock()
 	select {
-	case <-p.gather:
+	case <-gather:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

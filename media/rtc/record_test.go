@@ -1,8 +1,15 @@
 package rtc
 
 import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
 
 	"parley/media"
 )
@@ -56,4 +63,74 @@ func checkOriginal(t *testing.T, e *env, clip *media.Clip, kind media.ClipKind, 
 	if got := countFrames(t, path, "a:0"); got != sent[1] {
 		t.Errorf("original has %d audio frames, sent %d", got, sent[1])
 	}
+}
+
+// TestRecordH264 records H.264 video (as Safari sends) into a Matroska original.
+func TestRecordH264(t *testing.T) {
+	e := newEnv(t, Config{})
+	h264 := fixture(t, "pattern.h264", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "5",
+		"-c:v", "libx264", "-preset", "ultrafast", "-bf", "0", "-x264-params", "slices=1:sliced-threads=0", "-profile:v", "baseline",
+		"-g", "60", "-bsf:v", "h264_mp4toannexb", "-f", "h264")
+	c := testClip(t, false)
+	var err error
+	if c.Video, err = LoadH264(h264, time.Second/30); err != nil {
+		t.Fatal(err)
+	}
+	clip, stats, sent := record(t, e, PublisherOptions{VideoMime: webrtc.MimeTypeH264}, c)
+	t.Logf("sent video %d audio %d; tracks %+v", sent[0], sent[1], stats)
+	if !strings.HasSuffix(clip.Media.Original, ".mkv") {
+		t.Errorf("original %s, want a Matroska file", clip.Media.Original)
+	}
+	checkOriginal(t, e, clip, media.KindVideo, sent)
+}
+
+// TestResolutionChange records video whose size changes midway (Chromium adapts to
+// bandwidth): the recording keeps going and notes the first size.
+func TestResolutionChange(t *testing.T) {
+	e := newEnv(t, Config{})
+	small, err := LoadIVF(fixture(t, "small.ivf", vp8Args("testsrc2=size=320x240:rate=30", 2.5)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	large, err := LoadIVF(fixture(t, "large.ivf", vp8Args("testsrc2=size=480x360:rate=30", 2.5)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testClip(t, false)
+	c.Video = append(small, large...)
+	clip, _, sent := record(t, e, PublisherOptions{}, c)
+	checkOriginal(t, e, clip, media.KindVideo, sent)
+	sizes := probe(t, e.original(t, clip), "-select_streams", "v:0", "-show_entries", "frame=width,height", "-of", "csv=p=0")
+	if !strings.Contains(sizes, "320,240") || !strings.Contains(sizes, "480,360") {
+		t.Errorf("decoded frame sizes do not include both 320x240 and 480x360")
+	}
+}
+
+func TestSPSSize(t *testing.T) {
+	for _, tt := range []struct{ profile, size string }{{"baseline", "320x240"}, {"high", "1920x1080"}, {"high", "642x362"}} {
+		t.Run(tt.profile+" "+tt.size, func(t *testing.T) {
+			path := fixture(t, "sps-"+tt.profile+"-"+tt.size+".h264", "-f", "lavfi", "-i", "color=gray:size="+tt.size+":rate=30", "-frames:v", "1",
+				"-c:v", "libx264", "-preset", "ultrafast", "-profile:v", tt.profile, "-pix_fmt", "yuv420p", "-f", "h264")
+			aus, err := LoadH264(path, time.Second/30)
+			if err != nil || len(aus) == 0 {
+				t.Fatalf("load: %v", err)
+			}
+			key, w, h := codecH264.keyframe(annexBToAVC(aus[0].Data))
+			if got := fmt.Sprintf("%dx%d", w, h); !key || got != tt.size {
+				t.Errorf("keyframe %v, size %s; want a keyframe of %s", key, got, tt.size)
+			}
+		})
+	}
+}
+
+// annexBToAVC turns start-code delimited NAL units into 4-byte length-prefixed ones.
+func annexBToAVC(b []byte) []byte {
+	var out []byte
+	for _, nal := range bytes.Split(b, []byte{0, 0, 0, 1}) {
+		if len(nal) > 0 {
+			out = binary.BigEndian.AppendUint32(out, uint32(len(nal)))
+			out = append(out, nal...)
+		}
+	}
+	return out
 }

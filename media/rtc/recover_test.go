@@ -21,7 +21,7 @@ func TestRecover(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := e.ing.session(res.SessionID)
-	settle(t, s, len(sent.Video)+len(sent.Audio))
+	settle(s, len(sent.Video)+len(sent.Audio))
 	waitSidecar(t, e, res.ClipID, 3000)
 	dead := t.TempDir()
 	if out, err := exec.Command("cp", "-a", e.cfg.SpoolDir+"/.", dead).CombinedOutput(); err != nil {

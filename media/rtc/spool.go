@@ -71,6 +71,7 @@ type spoolFile struct {
 	sent    map[int64]bool // regions uploaded and not rewritten since
 	closed  bool
 	changed chan struct{} // signalled after every write
+	rewrote int64         // end of the furthest write below the end of the file (seek-backs)
 }
 
 func createSpoolFile(path string) (*spoolFile, error) {
@@ -86,6 +87,9 @@ func (s *spoolFile) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n, err := s.f.WriteAt(p, s.pos)
+	if s.pos < s.size {
+		s.rewrote = max(s.rewrote, s.pos+int64(n))
+	}
 	for r := s.pos / RegionSize; n > 0 && r <= (s.pos+int64(n)-1)/RegionSize; r++ {
 		delete(s.sent, r)
 	}

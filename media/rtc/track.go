@@ -168,7 +168,7 @@ func (t *trackReader) requestKeyframe() {
 }
 
 // startNACKs is how many sequence numbers before the first packet received are asked for.
-const startNACKs = 16
+const startNACKs = 256
 
 // nackBefore asks for the packets just before the first one received: the NACK generator only
 // sees gaps between packets, so a lost or late start of the first frame would otherwise stay

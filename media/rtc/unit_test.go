@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -109,7 +113,7 @@ func TestTrackClock(t *testing.T) {
 		want int64
 	}{
 		{ext, base.UnixNano()},                              // 0.5 s before the report's instant
-		{after, base.UnixNano() + 512*1_000_000_000/90000},            // across the wrap
+		{after, base.UnixNano() + 512*1_000_000_000/90000},  // across the wrap
 		{ext + 90000, base.UnixNano() + int64(time.Second)}, // one second of ticks
 	}
 	for _, tt := range tests {
@@ -233,5 +237,61 @@ func TestStreamedUpload(t *testing.T) {
 		}
 		f.f.Close()
 		os.Remove(f.f.Name())
+	}
+}
+
+// TestLongRecording writes four minutes (over two upload regions) through the muxer, spool
+// and streamed upload, and checks that ebml-go's finishing writes (Duration, SeekHead, Cues)
+// only went back into the first region, which is sent last, and that the object is a
+// complete, seekable WebM.
+func TestLongRecording(t *testing.T) {
+	e := newEnv(t, Config{})
+	c := testClip(t, true)
+	ctx := context.Background()
+	dir := t.TempDir()
+	f, err := createSpoolFile(mediaPath(dir, "long", "webm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := e.blobs.NewUpload(ctx, "long.webm", "video/webm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newStreamer(f, up, testLogger(t))
+	m := newMuxer(f, []codec{codecOpus, codecVP8}, time.Hour)
+	if err := feed(m, loop(c.Audio, 4*time.Minute), loop(c.Video, 4*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(m.close(), st.finish(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	if f.length() < 2*RegionSize {
+		t.Fatalf("only %d bytes: the test needs several regions", f.length())
+	}
+	if f.rewrote > RegionSize {
+		t.Errorf("ebml-go rewrote up to byte %d, beyond the first region", f.rewrote)
+	}
+	obj := filepath.Join(t.TempDir(), "long.webm")
+	rc, err := e.blobs.Get(ctx, "long.webm", 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	os.WriteFile(obj, b, 0o600)
+	if d := probeFloat(t, obj, "-show_entries", "format=duration"); math.Abs(d-240) > 0.1 {
+		t.Errorf("duration %.3f s, want 240", d)
+	}
+	if errs := decodeErrors(t, obj); errs != "" {
+		t.Errorf("decoding reports:\n%s", errs)
+	}
+	// Cues let a player seek straight to the end: reading from 235 s must not scan the file.
+	out := ffmpegLog(t, "-v", "debug", "-ss", "235", "-i", obj, "-frames:v", "1", "-f", "null", "-")
+	read := regexp.MustCompile(`Statistics: (\d+) bytes read`).FindStringSubmatch(out)
+	if read == nil {
+		t.Fatalf("no read statistics from ffmpeg:\n%s", out)
+	}
+	if n, _ := strconv.Atoi(read[1]); n > len(b)/4 {
+		t.Errorf("seeking to 235 s read %d bytes of %d: no usable Cues", n, len(b))
 	}
 }

@@ -15,8 +15,10 @@ css.replaceSync(`
 video { display: block; width: 100%; flex: 1; min-height: 0; object-fit: contain; background: #000; }
 .wave { display: block; width: 100%; height: 96px; flex: 1; min-height: 64px; cursor: pointer; }
 .note { padding: 2em 1em; text-align: center; }
+.art { flex: 1; display: grid; place-items: center; min-height: 64px; color: #9aa4b2; }
+.art svg { width: 48px; height: 48px; }
 .bar { display: flex; align-items: center; gap: .5em; padding: .4em .6em; background: rgba(0,0,0,.75); }
-button { font: inherit; color: inherit; background: none; border: 0; padding: .3em .5em; border-radius: 6px; cursor: pointer; min-width: 2.4em; }
+button { display: inline-grid; place-items: center; font: inherit; color: inherit; background: none; border: 0; padding: .3em .5em; border-radius: 6px; cursor: pointer; min-width: 2.4em; }
 button:hover, button:focus-visible { background: rgba(255,255,255,.15); outline: none; }
 input[type=range] { flex: 1; min-width: 4em; accent-color: #5b9dff; }
 .time { font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -35,6 +37,19 @@ function el(tag, attrs = {}, text = '') {
   return e;
 }
 
+const SVG = 'http://www.w3.org/2000/svg';
+
+// icon is a 24×24 stroked SVG of one path.
+function icon(d) {
+  const svg = document.createElementNS(SVG, 'svg');
+  const path = document.createElementNS(SVG, 'path');
+  for (const [k, v] of Object.entries({ viewBox: '0 0 24 24', width: '16', height: '16', fill: 'none',
+    stroke: 'currentColor', 'stroke-width': '2', 'aria-hidden': 'true' })) svg.setAttribute(k, v);
+  path.setAttribute('d', d);
+  svg.append(path);
+  return svg;
+}
+
 // source picks what to play: for voice the audio rendition first; then MP4, then the original.
 function source(clip) {
   const m = clip.media || {};
@@ -51,12 +66,12 @@ export class ParleyPlayer extends HTMLElement {
   constructor() {
     super();
     this.attachShadow({ mode: 'open' }).adoptedStyleSheets = [css];
+    this.addEventListener('keydown', (e) => this.#key(e));
   }
 
   connectedCallback() {
     if (!this.hasAttribute('tabindex')) this.tabIndex = 0;
     this.setAttribute('role', 'group');
-    this.addEventListener('keydown', (e) => this.#key(e));
   }
 
   get clip() { return this.#clip; }
@@ -107,10 +122,17 @@ export class ParleyPlayer extends HTMLElement {
     if (!audio && c.media.poster) m.poster = c.media.poster;
     this.#media = m;
     frame.append(m);
-    if (audio) frame.append(this.#waveform());
+    if (audio) frame.append(this.#peaks ? this.#waveform() : this.#art());
     frame.append(this.#controls(m, audio));
     root.append(frame);
     m.addEventListener('click', () => this.toggle());
+  }
+
+  // #art stands in for a voice clip's waveform while it has none.
+  #art() {
+    const art = el('div', { class: 'art', 'aria-hidden': 'true' });
+    art.append(icon('M12 3a3 3 0 0 0-3 3v6a3 3 0 0 0 6 0V6a3 3 0 0 0-3-3zM5 11a7 7 0 0 0 14 0M12 18v3M8 21h8'));
+    return art;
   }
 
   #controls(m, audio) {
@@ -145,7 +167,8 @@ export class ParleyPlayer extends HTMLElement {
   }
 
   #fullscreenButton() {
-    const b = el('button', { type: 'button', 'aria-label': 'Full screen' }, '⛶');
+    const b = el('button', { type: 'button', 'aria-label': 'Full screen' });
+    b.append(icon('M3 9V3h6M21 9V3h-6M3 15v6h6M21 15v6h-6'));
     b.addEventListener('click', () => {
       if (document.fullscreenElement) document.exitFullscreen();
       else this.requestFullscreen();
@@ -163,7 +186,9 @@ export class ParleyPlayer extends HTMLElement {
 
   #key(e) {
     if (!this.#media || e.altKey || e.ctrlKey || e.metaKey) return;
-    const inRange = e.composedPath()[0] instanceof HTMLInputElement;
+    const target = e.composedPath()[0];
+    const inRange = target instanceof HTMLInputElement;
+    if (target instanceof HTMLButtonElement && (e.key === ' ' || e.key === 'Enter')) return; // the button's own action
     switch (e.key) {
       case ' ': case 'k': this.toggle(); break;
       case 'ArrowLeft': if (inRange) return; this.seek(this.currentTime - SEEK_STEP); break;
@@ -183,7 +208,7 @@ export class ParleyPlayer extends HTMLElement {
       this.seek((e.clientX - r.left) / r.width * this.duration);
     });
     new ResizeObserver(() => this.#drawWave()).observe(canvas);
-    if (this.#peaks) this.#loadPeaks(this.#wave);
+    this.#loadPeaks(this.#wave);
     return canvas;
   }
 

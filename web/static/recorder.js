@@ -15,7 +15,7 @@ const ui = {
 };
 
 const SECTIONS = { choose: 'modes', preview: 'setup', countdown: 'setup', connecting: 'setup', recording: 'setup',
-  stopping: 'setup', review: 'review', sent: 'sent', fatal: null };
+  stopping: 'setup', review: 'review', sent: 'sent' };
 
 let mode = null;     // camera | audio | screen
 let media = null;    // what getUserMedia/getDisplayMedia gave us, see acquire
@@ -66,6 +66,10 @@ function setupModes() {
 
 async function choose(m) {
   mode = m;
+  if (!window.isSecureContext || !navigator.mediaDevices) {
+    showError('Recording needs a secure connection: open this link with https:// (or on localhost).');
+    return;
+  }
   showError('');
   ui.cameraField.hidden = m === 'audio';
   ui.voice.hidden = m !== 'audio';
@@ -85,6 +89,9 @@ function constraints(kind) {
 }
 
 function deviceMessage(err) {
+  if (err && err.screen && err.name === 'NotAllowedError') {
+    return 'Screen sharing was cancelled or blocked. Choose Screen again to pick what to share.';
+  }
   switch (err && err.name) {
     case 'NotAllowedError': case 'SecurityError':
       return 'Access was denied. Allow the camera and microphone for this site in your browser settings, then choose a mode again.';
@@ -119,7 +126,12 @@ async function acquire() {
 
 // addScreen composites the camera as a bubble onto the screen capture: one video track.
 async function addScreen() {
-  media.screen = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 30 }, audio: false });
+  try {
+    media.screen = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 30 }, audio: false });
+  } catch (err) {
+    err.screen = true;
+    throw err;
+  }
   media.compositor = new Compositor(media.screen, media.user);
   const video = media.compositor.track();
   media.stream = new MediaStream([video, ...media.user.getAudioTracks()]);
@@ -234,7 +246,16 @@ function publishMessage(err) {
   return 'Could not reach the server. Check your network connection and try again.';
 }
 
+const CONNECT_LIMIT_MS = 15000;
+
 function watchConnection(pc) {
+  const notConnected = () => {
+    if (!session || session.pc !== pc || document.body.dataset.state !== 'connecting') return false;
+    showError('Could not connect to the server for recording. The network may block real-time media (WebRTC); try another network.');
+    abandon();
+    return true;
+  };
+  setTimeout(notConnected, CONNECT_LIMIT_MS);
   const onChange = () => {
     if (!session || session.pc !== pc) return;
     switch (pc.connectionState) {
@@ -246,7 +267,7 @@ function watchConnection(pc) {
         showError('The connection is unstable. Trying to reconnect…');
         break;
       case 'failed':
-        networkDrop();
+        if (!notConnected()) networkDrop();
         break;
     }
   };
@@ -261,7 +282,7 @@ function recording() {
   const tick = () => {
     const s = (performance.now() - began) / 1000;
     ui.timer.textContent = clock(s);
-    if (data.limited) ui.remaining.textContent = `${clock(limit - s)} left`;
+    if (data.limited) ui.remaining.textContent = `· ${clock(limit - s)} left`;
     if (limit && s >= limit - 0.25) stop();
   };
   tick();
@@ -285,11 +306,19 @@ async function stop() {
   }
 }
 
-function networkDrop() {
-  clearInterval(ticking);
-  if (session) session.pc.close();
+// networkDrop ends a recording whose connection failed: the server keeps what it received,
+// and a DELETE (if the server is still reachable) finishes the clip for review.
+async function networkDrop() {
+  if (!session) return;
+  await stop();
+  showError('The connection to the server was lost, so the recording stopped early. What was received is kept; check your network before recording again.');
+}
+
+// abandon gives up on a session that never started recording.
+function abandon() {
+  const s = session;
   session = null;
-  showError('The connection to the server was lost, so the recording stopped. What was received so far is saved. Check your network and record again.');
+  s.stop().catch(() => {});
   setState('preview');
 }
 
@@ -334,5 +363,5 @@ ui.send.addEventListener('click', send);
 ui.again.addEventListener('click', again);
 ui.another.addEventListener('click', backToModes);
 for (const sel of [ui.camera, ui.microphone]) sel.addEventListener('change', acquire);
-if (data.limited) ui.remaining.textContent = `${clock(data.max_duration_s)} left`;
+if (data.limited) ui.remaining.textContent = `· ${clock(data.max_duration_s)} left`;
 setState('choose');

@@ -1,0 +1,56 @@
+package rtc
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// BenchmarkIngest runs BenchIngest once (use -benchtime=1x) against the real domain and local
+// blobs. PARLEY_BENCH_VIDEO / PARLEY_BENCH_VOICE set the publisher counts, PARLEY_BENCH_SECONDS
+// the real-time length, PARLEY_BENCH_LONG the synthesised clips in minutes (e.g. "1,10").
+func BenchmarkIngest(b *testing.B) {
+	e := newEnv(b, Config{})
+	video, err := LoadIVF(fixture(b, "bench-720p.ivf", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-t", "10",
+		"-c:v", "libvpx", "-b:v", "1500k", "-deadline", "realtime", "-cpu-used", "8", "-g", "300",
+		"-auto-alt-ref", "0", "-lag-in-frames", "0", "-f", "ivf"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	voice, err := LoadOgg(fixture(b, "bench-voice.ogg", opusArgs("sine=frequency=300:sample_rate=48000", 10)...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	o := BenchOptions{
+		Recordings: e.svc, Blobs: e.blobs, Principal: e.who, SpoolDir: b.TempDir(), Video: video, Voice: voice,
+		VideoStreams: envInt("PARLEY_BENCH_VIDEO", 4), VoiceStreams: envInt("PARLEY_BENCH_VOICE", 8),
+		Duration: time.Duration(envInt("PARLEY_BENCH_SECONDS", 10)) * time.Second,
+	}
+	for _, m := range []int{envInt("PARLEY_BENCH_LONG1", 1), envInt("PARLEY_BENCH_LONG2", 10)} {
+		if m > 0 {
+			o.LongClips = append(o.LongClips, time.Duration(m)*time.Minute)
+		}
+	}
+	for b.Loop() {
+		r, err := BenchIngest(context.Background(), o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("\n%s", r)
+		b.ReportMetric(100*r.Video.CPUPerStream, "%core/video-stream")
+		b.ReportMetric(100*r.Voice.CPUPerStream, "%core/voice-stream")
+		b.ReportMetric(float64(r.Video.StopMax.Milliseconds()), "ms-stop-max")
+		for _, l := range r.Long {
+			b.ReportMetric(float64(l.Finish.Milliseconds()), "ms-finish-"+strconv.Itoa(int(l.Duration.Minutes()))+"min")
+		}
+	}
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
