@@ -556,3 +556,19 @@ func TestFit(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSharePage measures rendering a clip's share page in memory, store read included.
+func BenchmarkSharePage(b *testing.B) {
+	e := newPageEnv(b)
+	c := e.clip(b, func(c *media.Clip) {
+		c.Media.MP4 = e.put(b, media.RenditionKey(c.ID, "video.mp4"), "video/mp4", []byte("mp4"))
+	})
+	app := e.srv.App()
+	for b.Loop() {
+		resp, err := app.Test(httptest.NewRequest(http.MethodGet, "/c/"+c.ID, nil), -1)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			b.Fatalf("GET share page: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+}

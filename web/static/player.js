@@ -109,6 +109,7 @@ export class ParleyPlayer extends HTMLElement {
     this.#media = null;
     const c = this.#clip;
     const src = c && source(c);
+    this.dataset.kind = (c && c.kind) || '';
     this.setAttribute('aria-label', (c && c.title) || (c && c.kind === 'audio' ? 'Voice message' : 'Video message'));
     if (!src) {
       root.append(el('p', { class: 'note', role: 'status' }, c && c.status === 'failed'
