@@ -31,6 +31,14 @@ func (l *RecorderLink) Usable(now time.Time) error {
 	return nil
 }
 
+// Viewable returns nil while the link's guests may still see its thread: a used-up link
+// still shows the conversation its guest answered; an expired or revoked one does not.
+func (l *RecorderLink) Viewable(now time.Time) error {
+	unlimited := *l
+	unlimited.MaxUses = 0
+	return unlimited.Usable(now)
+}
+
 // Allows reports whether the link permits recording a clip of kind k.
 func (l *RecorderLink) Allows(k ClipKind) bool {
 	return l.Kind == KindAny || k == KindAny || l.Kind == k

@@ -72,3 +72,30 @@ func (s *Service) RevokeRecorderLink(ctx context.Context, p Principal, id string
 	}
 	return s.Store.RevokeRecorderLink(ctx, p.WorkspaceID, id, s.now())
 }
+
+// GuestThread returns the thread a recorder-link guest was invited into, with its unlisted
+// clips: what the recorder page shows so the guest can answer a clip. The REST API stays
+// closed to link tokens.
+func (s *Service) GuestThread(ctx context.Context, p Principal) (*Thread, []*Clip, error) {
+	if p.Link == nil {
+		return nil, nil, Errorf(EFORBIDDEN, "this needs a recorder link")
+	}
+	if err := p.Link.Viewable(s.now()); err != nil {
+		return nil, nil, err
+	}
+	t, err := s.Store.GetThread(ctx, p.Link.ThreadID)
+	if err != nil {
+		return nil, nil, err
+	}
+	clips, err := s.Store.ThreadClips(ctx, t.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list clips of thread %s: %w", t.ID, err)
+	}
+	visible := clips[:0]
+	for _, c := range clips {
+		if c.Privacy == Unlisted {
+			visible = append(visible, c)
+		}
+	}
+	return t, visible, nil
+}

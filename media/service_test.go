@@ -163,6 +163,36 @@ func TestThreadLinkAnswersClipsOfItsThreadOnly(t *testing.T) {
 	}
 }
 
+func TestGuestThreadShowsUnlistedClipsOfItsThread(t *testing.T) {
+	e := MustEnv(t)
+	ctx := context.Background()
+	th, _ := e.svc.CreateThread(ctx, e.admin, "t")
+	open, _, _ := e.svc.StartRecording(ctx, e.admin, media.RecordingRequest{ThreadID: th.ID, Kind: media.KindVideo})
+	hidden, _, _ := e.svc.StartRecording(ctx, e.admin, media.RecordingRequest{ThreadID: th.ID, Kind: media.KindVideo})
+	e.svc.SetClipPrivacy(ctx, e.admin, hidden.ID, media.Private)
+	e.svc.StartRecording(ctx, e.admin, media.RecordingRequest{Kind: media.KindVideo}) // another thread
+	token := e.MustLink(t, media.LinkRequest{ThreadID: th.ID, Kind: media.KindAny, MaxUses: 1})
+	got, clips, err := e.svc.GuestThread(ctx, e.MustGuest(t, token))
+	if err != nil {
+		t.Fatalf("GuestThread: %v", err)
+	}
+	ids := []string{}
+	for _, c := range clips {
+		ids = append(ids, c.ID)
+	}
+	if diff := cmp.Diff([]any{th.ID, []string{open.ID}}, []any{got.ID, ids}); diff != "" {
+		t.Errorf("guest thread (-want +got):\n%s", diff)
+	}
+	e.svc.StartRecording(ctx, e.MustGuest(t, token), media.RecordingRequest{Kind: media.KindVideo})
+	_, _, usedUp := e.svc.GuestThread(ctx, e.MustGuest(t, token))
+	e.svc.RevokeRecorderLink(ctx, e.admin, e.MustGuest(t, token).Link.ID)
+	_, _, revoked := e.svc.GuestThread(ctx, e.MustGuest(t, token))
+	_, _, member := e.svc.GuestThread(ctx, e.admin)
+	if diff := cmp.Diff([]string{"", media.EGONE, media.EFORBIDDEN}, []string{code(usedUp), code(revoked), code(member)}); diff != "" {
+		t.Errorf("used-up link, revoked link, member (-want +got):\n%s", diff)
+	}
+}
+
 func TestWorkspacesAreIsolated(t *testing.T) {
 	e := MustEnv(t)
 	ctx := context.Background()

@@ -194,7 +194,6 @@ func opusHead(channels int) []byte {
 
 // registerCodecs registers the codecs the ingest can record, with their feedback.
 func registerCodecs(m *webrtc.MediaEngine) error {
-	fb := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
 	audio := webrtc.RTPCodecParameters{
 		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"},
 		PayloadType:        111,
@@ -203,7 +202,6 @@ func registerCodecs(m *webrtc.MediaEngine) error {
 		return err
 	}
 	for _, v := range videoCodecs() {
-		v.RTCPFeedback = fb
 		if err := registerVideo(m, v); err != nil {
 			return err
 		}
@@ -217,29 +215,41 @@ type videoCodec struct {
 	pt, rtx webrtc.PayloadType
 }
 
+// videoFeedback is the RTCP feedback negotiated for video: keyframe requests and NACK.
+var videoFeedback = []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "transport-cc"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
+
 func videoCodecs() []videoCodec {
-	h264 := func(fmtp string, pt webrtc.PayloadType) videoCodec {
-		return videoCodec{webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: fmtp}, pt, pt + 1}
+	video := func(mime, fmtp string, pt webrtc.PayloadType) videoCodec {
+		return videoCodec{webrtc.RTPCodecCapability{MimeType: mime, ClockRate: 90000, SDPFmtpLine: fmtp, RTCPFeedback: videoFeedback}, pt, pt + 1}
 	}
+	const h264 = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id="
 	return []videoCodec{
-		{webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, 96, 97},
-		{webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP9, ClockRate: 90000, SDPFmtpLine: "profile-id=0"}, 98, 99},
-		{webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP9, ClockRate: 90000, SDPFmtpLine: "profile-id=2"}, 100, 101},
-		h264("level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f", 102),
-		h264("level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f", 106),
-		h264("level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f", 108),
-		h264("level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=64001f", 112),
+		video(webrtc.MimeTypeVP8, "", 96),
+		video(webrtc.MimeTypeVP9, "profile-id=0", 98),
+		video(webrtc.MimeTypeVP9, "profile-id=2", 100),
+		video(webrtc.MimeTypeH264, h264+"42001f", 102),
+		video(webrtc.MimeTypeH264, h264+"42e01f", 106),
+		video(webrtc.MimeTypeH264, h264+"4d001f", 108),
+		video(webrtc.MimeTypeH264, h264+"64001f", 112),
+	}
+}
+
+// params are the codec's and its RTX's parameters.
+func (v videoCodec) params() []webrtc.RTPCodecParameters {
+	return []webrtc.RTPCodecParameters{
+		{RTPCodecCapability: v.RTPCodecCapability, PayloadType: v.pt},
+		{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeRTX, ClockRate: 90000, SDPFmtpLine: "apt=" + strconv.Itoa(int(v.pt))},
+			PayloadType:        v.rtx,
+		},
 	}
 }
 
 func registerVideo(m *webrtc.MediaEngine, v videoCodec) error {
-	main := webrtc.RTPCodecParameters{RTPCodecCapability: v.RTPCodecCapability, PayloadType: v.pt}
-	if err := m.RegisterCodec(main, webrtc.RTPCodecTypeVideo); err != nil {
-		return err
+	for _, p := range v.params() {
+		if err := m.RegisterCodec(p, webrtc.RTPCodecTypeVideo); err != nil {
+			return err
+		}
 	}
-	rtx := webrtc.RTPCodecParameters{
-		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeRTX, ClockRate: 90000, SDPFmtpLine: "apt=" + strconv.Itoa(int(v.pt))},
-		PayloadType:        v.rtx,
-	}
-	return m.RegisterCodec(rtx, webrtc.RTPCodecTypeVideo)
+	return nil
 }

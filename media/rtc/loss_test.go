@@ -15,7 +15,7 @@ import (
 func TestLossAndReordering(t *testing.T) {
 	e := newEnv(t, Config{})
 	c := testClip(t, true)
-	opts := PublisherOptions{Interceptors: []interceptor.Factory{impairment{loss: 0.05, jitter: 30 * time.Millisecond}, nackCounter{}}}
+	opts := PublisherOptions{Interceptors: []interceptor.Factory{impairment{loss: 0.05, jitter: 30 * time.Millisecond}}}
 	clip, stats, sent := record(t, e, opts, c)
 	t.Logf("sent video %d audio %d; tracks %+v", sent[0], sent[1], stats)
 	path := e.original(t, clip)

@@ -85,7 +85,7 @@ func preferVideoCodec(pc *webrtc.PeerConnection, offer string) error {
 	var prefs []webrtc.RTPCodecParameters
 	for _, v := range videoCodecs() {
 		if vc, _ := codecOf(v.MimeType); vc == c {
-			prefs = append(prefs, webrtc.RTPCodecParameters{RTPCodecCapability: v.RTPCodecCapability, PayloadType: v.pt})
+			prefs = append(prefs, v.params()...)
 		}
 	}
 	for _, tr := range pc.GetTransceivers() {

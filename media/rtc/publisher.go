@@ -247,10 +247,8 @@ func registerPublisherCodecs(m *webrtc.MediaEngine, videoMime string) error {
 	if err := m.RegisterCodec(opus, webrtc.RTPCodecTypeAudio); err != nil {
 		return err
 	}
-	fb := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}}
 	for _, v := range videoCodecs() {
 		if strings.EqualFold(v.MimeType, videoMime) {
-			v.RTCPFeedback = fb
 			return registerVideo(m, v)
 		}
 	}
