@@ -22,22 +22,32 @@ const (
 	eventLifetime  = 10 * time.Minute
 )
 
+// threadLoader reads a thread and the clips a viewer may see.
+type threadLoader func(ctx context.Context) (*media.Thread, []*media.Clip, error)
+
 // threadEvents streams the thread (with its clips) as Server-Sent Events whenever it changes.
 func (s *Server) threadEvents(c *fiber.Ctx) error {
 	p, id := principal(c), c.Params("id")
-	if _, _, err := s.Service.Thread(c.UserContext(), p, id); err != nil {
+	return s.streamEvents(c, func(ctx context.Context) (*media.Thread, []*media.Clip, error) {
+		return s.Service.Thread(ctx, p, id)
+	})
+}
+
+// streamEvents checks the viewer may load the thread, then streams it as it changes.
+func (s *Server) streamEvents(c *fiber.Ctx, load threadLoader) error {
+	if _, _, err := load(c.UserContext()); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set("X-Accel-Buffering", "no")
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		s.streamThread(w, p, id)
+		s.streamThread(w, load)
 	})
 	return nil
 }
 
-func (s *Server) streamThread(w *bufio.Writer, p media.Principal, id string) {
+func (s *Server) streamThread(w *bufio.Writer, load threadLoader) {
 	ctx, cancel := context.WithTimeout(context.Background(), eventLifetime)
 	defer cancel()
 	poll, beat := time.NewTicker(eventPoll), time.NewTicker(eventHeartbeat)
@@ -45,7 +55,7 @@ func (s *Server) streamThread(w *bufio.Writer, p media.Principal, id string) {
 	defer beat.Stop()
 	var last []byte
 	for {
-		next, err := s.threadSnapshot(ctx, p, id)
+		next, err := threadSnapshot(ctx, load)
 		if err == nil && string(next) != string(last) {
 			last, err = next, writeEvent(w, "thread", next)
 		}
@@ -68,8 +78,8 @@ func (s *Server) streamThread(w *bufio.Writer, p media.Principal, id string) {
 
 // threadSnapshot renders the thread as JSON without signed URLs, so unchanged state
 // compares equal; clients fetch the clip for fresh media URLs.
-func (s *Server) threadSnapshot(ctx context.Context, p media.Principal, id string) ([]byte, error) {
-	t, clips, err := s.Service.Thread(ctx, p, id)
+func threadSnapshot(ctx context.Context, load threadLoader) ([]byte, error) {
+	t, clips, err := load(ctx)
 	if err != nil {
 		return nil, err
 	}
