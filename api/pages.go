@@ -41,12 +41,14 @@ func (s *Server) pageRoutes(app *fiber.App) {
 	app.Get("/c/:id/media/:name", s.clipMedia)
 	app.Get("/embed/:id", s.clipPage(web.EmbedPage, true))
 	app.Get("/oembed", s.oembed)
+	s.threadPageRoutes(app)
 }
 
 // pagePolicy is what a page's security headers allow.
 type pagePolicy struct {
 	embeddable bool     // any site may frame it
 	recorder   bool     // uses camera, microphone and screen; its URL is a secret
+	fetchMedia bool     // reads media documents (waveforms of private clips) from the media origins
 	origins    []string // where media comes from, besides this server
 }
 
@@ -58,7 +60,7 @@ func setPageHeaders(c *fiber.Ctx, p pagePolicy) {
 	} else {
 		c.Set(fiber.HeaderXFrameOptions, "DENY")
 	}
-	c.Set(fiber.HeaderContentSecurityPolicy, contentSecurityPolicy(ancestors, p.origins))
+	c.Set(fiber.HeaderContentSecurityPolicy, contentSecurityPolicy(ancestors, p.origins, p.fetchMedia))
 	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	c.Set(fiber.HeaderReferrerPolicy, "strict-origin-when-cross-origin")
 	c.Set(fiber.HeaderPermissionsPolicy, "camera=(), microphone=(), display-capture=()")
@@ -71,12 +73,17 @@ func setPageHeaders(c *fiber.Ctx, p pagePolicy) {
 }
 
 // contentSecurityPolicy allows scripts, styles and connections from this server only, and
-// media and images also from the media origins. Pages carry no inline script.
-func contentSecurityPolicy(frameAncestors string, mediaOrigins []string) string {
+// media and images also from the media origins (connections too when fetchMedia is set).
+// Pages carry no inline script.
+func contentSecurityPolicy(frameAncestors string, mediaOrigins []string, fetchMedia bool) string {
 	m := strings.Join(append([]string{"'self'"}, mediaOrigins...), " ")
+	connect := "'self'"
+	if fetchMedia {
+		connect = m
+	}
 	return strings.Join([]string{
 		"default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src data: " + m,
-		"media-src blob: " + m, "connect-src 'self'", "worker-src 'self'", "object-src 'none'",
+		"media-src blob: " + m, "connect-src " + connect, "worker-src 'self'", "object-src 'none'",
 		"base-uri 'none'", "form-action 'self'", "frame-ancestors " + frameAncestors,
 	}, "; ")
 }
@@ -174,7 +181,10 @@ type recorderData struct {
 	WHIPURL      string `json:"whip_url"`
 	Kind         string `json:"kind"`
 	MaxDurationS int    `json:"max_duration_s"`
-	Limited      bool   `json:"limited"` // the link sets a limit: show the time left
+	Limited      bool   `json:"limited"`            // the link sets a limit: show the time left
+	ThreadURL    string `json:"thread_url"`         // the link's thread as JSON (GET /r/{token}/thread)
+	EventsURL    string `json:"events_url"`         // its live updates (Server-Sent Events)
+	ReplyTo      string `json:"reply_to,omitempty"` // the clip every recording of this link answers
 }
 
 // recorderPage shows the recorder for a usable link, 410 with the reason for an expired,
@@ -195,6 +205,7 @@ func (s *Server) recorderPage(c *fiber.Ctx) error {
 	maxS, limited := s.linkLimit(l)
 	p := &web.Page{Title: "Record a clip · Parley", Heading: recorderHeading(l.Kind), Data: recorderData{
 		Token: token, WHIPURL: "/whip", Kind: string(l.Kind), MaxDurationS: maxS, Limited: limited,
+		ThreadURL: "/r/" + token + "/thread", EventsURL: "/r/" + token + "/events", ReplyTo: l.ReplyTo,
 	}}
 	return renderPage(c, fiber.StatusOK, web.RecorderPage, p, pagePolicy{recorder: true, origins: origin})
 }

@@ -361,8 +361,10 @@ func TestRecorderPage(t *testing.T) {
 		contains string
 		data     *recorderData
 	}{
-		{"usable", usable, 0, 200, "Start recording", &recorderData{Token: usable, WHIPURL: "/whip", Kind: "audio", MaxDurationS: 90, Limited: true}},
-		{"unlimited", unlimited, 0, 200, "Voice only", &recorderData{Token: unlimited, WHIPURL: "/whip", Kind: "any", MaxDurationS: 3600}},
+		{"usable", usable, 0, 200, "Start recording", &recorderData{Token: usable, WHIPURL: "/whip", Kind: "audio", MaxDurationS: 90, Limited: true,
+			ThreadURL: "/r/" + usable + "/thread", EventsURL: "/r/" + usable + "/events"}},
+		{"unlimited", unlimited, 0, 200, "Voice only", &recorderData{Token: unlimited, WHIPURL: "/whip", Kind: "any", MaxDurationS: 3600,
+			ThreadURL: "/r/" + unlimited + "/thread", EventsURL: "/r/" + unlimited + "/events"}},
 		{"before expiry", expiring, 0, 200, "Stop recording", nil},
 		{"expired", expiring, 2 * time.Minute, 410, "this recorder link has expired", nil},
 		{"used up", used, 0, 410, "this recorder link has been used up", nil},

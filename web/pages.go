@@ -12,6 +12,7 @@ const (
 	SharePage    = "share.html"    // a clip with Open Graph/Twitter tags and oEmbed discovery
 	EmbedPage    = "embed.html"    // only the player, full-frame, for iframes
 	MessagePage  = "message.html"  // a status page: not found, gone, error
+	ThreadPage   = "thread.html"   // a thread for workspace members (the API key is asked for)
 )
 
 // Page is what every page template renders.

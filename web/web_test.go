@@ -35,6 +35,9 @@ func TestAssets(t *testing.T) {
 		{"compositor.js", "text/javascript; charset=utf-8"},
 		{"ticker.js", "text/javascript; charset=utf-8"},
 		{"page.js", "text/javascript; charset=utf-8"},
+		{"thread.js", "text/javascript; charset=utf-8"},
+		{"recorder-page.js", "text/javascript; charset=utf-8"},
+		{"thread-page.js", "text/javascript; charset=utf-8"},
 		{"parley.css", "text/css; charset=utf-8"},
 	} {
 		a, ok := Lookup(tt.name)
@@ -135,5 +138,29 @@ func TestRecorderControls(t *testing.T) {
 	want := []string{"Camera", "Voice only", "Screen", "Start recording", "Stop recording", "Change mode", "Send", "Record again", "Record another"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("recorder buttons (-want +got):\n%s", diff)
+	}
+}
+
+// TestThreadPageShell checks the member thread page: the API key form, the recorder controls
+// and the text reply form, and no data but where things are.
+func TestThreadPageShell(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Render(&buf, ThreadPage, &Page{Title: "t", Data: map[string]string{"thread_id": "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`<button[^>]*>([^<]+)</button>`)
+	var got []string
+	for _, m := range re.FindAllStringSubmatch(buf.String(), -1) {
+		got = append(got, m[1])
+	}
+	want := []string{"Open thread", "Camera", "Voice only", "Screen", "Start recording", "Stop recording", "Change mode",
+		"Send", "Record again", "Record another", "Post reply", "Forget API key"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("thread page buttons (-want +got):\n%s", diff)
+	}
+	for _, s := range []string{`id="thread"`, `id="reply-chip"`, `src="` + StaticPrefix() + `thread-page.js"`} {
+		if !strings.Contains(buf.String(), s) {
+			t.Errorf("thread page lacks %s", s)
+		}
 	}
 }

@@ -55,6 +55,7 @@ type PhaseReport struct {
 	MaxRSS         int64 // process peak RSS (bytes)
 	StopMax        time.Duration
 	StopMean       time.Duration
+	StopSlowest    StopTiming // where the slowest Stop spent its time
 }
 
 // LongReport describes one long recording written at full speed through the muxer, the spool
@@ -64,6 +65,9 @@ type LongReport struct {
 	Bytes    int64
 	Write    time.Duration // time to mux and stream everything
 	Finish   time.Duration // Stop→playable: Cues/Duration written, part 1 and tail sent, Complete
+	// Where Finish goes: closing the WebM (Cues, Duration), sending the remaining parts
+	// (part 1 and the tail), completing the upload.
+	Close, Parts, Complete time.Duration
 }
 
 // BenchIngest runs the ingest benchmark: video and voice publishers on loopback, then long
@@ -146,15 +150,21 @@ func benchPhase(ctx context.Context, ing *Ingest, o BenchOptions, n int, clip Cl
 	}
 	r.StopMax, r.StopMean, err = stopAll(ctx, ing, sessions)
 	for _, s := range sessions {
+		if total(s.timing) > total(r.StopSlowest) {
+			r.StopSlowest = s.timing
+		}
 		for _, st := range s.stats() {
 			r.FramesKept += st.Frames
 			r.FramesDropped += st.Dropped
 			r.PacketsGivenUp += st.Skipped
+			o.Log.Debug("bench track", "session", s.id, "stats", fmt.Sprintf("%+v", st))
 		}
 	}
 	r.MaxRSS = maxRSS()
 	return r, err
 }
+
+func total(t StopTiming) time.Duration { return t.Hangup + t.File + t.Upload + t.Domain }
 
 func connectAll(ctx context.Context, ing *Ingest, o BenchOptions, n int, video bool) ([]*Publisher, []*session, error) {
 	var pubs []*Publisher
@@ -276,8 +286,10 @@ func benchLong(ctx context.Context, o BenchOptions, d time.Duration) (LongReport
 	}
 	r.Write = time.Since(t0)
 	t1 := time.Now()
-	err = errors.Join(m.close(), st.finish(ctx))
-	r.Finish, r.Bytes = time.Since(t1), f.length()
+	err = m.close()
+	r.Close = time.Since(t1)
+	err = errors.Join(err, st.finish(ctx))
+	r.Finish, r.Bytes, r.Parts, r.Complete = time.Since(t1), f.length(), st.parts, st.complete
 	return r, err
 }
 
@@ -331,13 +343,14 @@ func (r Report) String() string {
 		name string
 		r    PhaseReport
 	}{{"video 720p+voice", r.Video}, {"voice only", r.Voice}} {
-		fmt.Fprintf(&b, "%-17s streams %d × %s: CPU %.1f%% of a core per stream, frames kept %d/%d (dropped %d, packets given up %d), heap %.1f MiB per recording, peak RSS %.0f MiB, Stop max %s mean %s\n",
+		fmt.Fprintf(&b, "%-17s streams %d × %s: CPU %.1f%% of a core per stream, frames kept %d/%d (dropped %d, packets given up %d), heap %.1f MiB per recording, peak RSS %.0f MiB, Stop max %s mean %s (slowest: %+v)\n",
 			p.name, p.r.Streams, p.r.Duration, 100*p.r.CPUPerStream, p.r.FramesKept, p.r.FramesSent, p.r.FramesDropped, p.r.PacketsGivenUp,
-			float64(p.r.HeapPerRec)/(1<<20), float64(p.r.MaxRSS)/(1<<20), p.r.StopMax.Round(time.Millisecond), p.r.StopMean.Round(time.Millisecond))
+			float64(p.r.HeapPerRec)/(1<<20), float64(p.r.MaxRSS)/(1<<20), p.r.StopMax.Round(time.Millisecond), p.r.StopMean.Round(time.Millisecond), p.r.StopSlowest)
 	}
 	for _, l := range r.Long {
-		fmt.Fprintf(&b, "long %-12s %.1f MiB: muxed and streamed in %s, Stop→playable %s\n",
-			l.Duration, float64(l.Bytes)/(1<<20), l.Write.Round(time.Millisecond), l.Finish.Round(time.Millisecond))
+		fmt.Fprintf(&b, "long %-12s %.1f MiB: muxed and streamed in %s, Stop→playable %s (close %s, last parts %s, complete %s)\n",
+			l.Duration, float64(l.Bytes)/(1<<20), l.Write.Round(time.Millisecond), l.Finish.Round(time.Millisecond),
+			l.Close.Round(time.Millisecond), l.Parts.Round(time.Millisecond), l.Complete.Round(time.Millisecond))
 	}
 	return b.String()
 }

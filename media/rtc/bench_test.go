@@ -24,7 +24,7 @@ func BenchmarkIngest(b *testing.B) {
 		b.Fatal(err)
 	}
 	o := BenchOptions{
-		Recordings: e.svc, Blobs: e.blobs, Principal: e.who, SpoolDir: b.TempDir(), Video: video, Voice: voice,
+		Log: testLogger(b), Recordings: e.svc, Blobs: e.blobs, Principal: e.who, SpoolDir: b.TempDir(), Video: video, Voice: voice,
 		VideoStreams: envInt("PARLEY_BENCH_VIDEO", 4), VoiceStreams: envInt("PARLEY_BENCH_VOICE", 8),
 		Duration: time.Duration(envInt("PARLEY_BENCH_SECONDS", 10)) * time.Second,
 	}

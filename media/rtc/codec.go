@@ -215,7 +215,8 @@ type videoCodec struct {
 	pt, rtx webrtc.PayloadType
 }
 
-// videoFeedback is the RTCP feedback negotiated for video: keyframe requests and NACK.
+// videoFeedback is the RTCP feedback negotiated for video: bandwidth estimation (REMB,
+// transport-wide congestion control), keyframe requests and NACK.
 var videoFeedback = []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "transport-cc"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
 
 func videoCodecs() []videoCodec {

@@ -75,6 +75,9 @@ type Ingest struct {
 	mux   []interface{ Close() error }
 	port  int
 
+	// bitrateWindow is how many seconds a session may average above twice MaxBitrate.
+	bitrateWindow int
+
 	mu       sync.Mutex
 	sessions map[string]*session
 	live     int // sessions counted against MaxSessions, including ones being set up
@@ -90,7 +93,7 @@ func New(cfg Config, rec Recordings, blobs media.Blobs, log *slog.Logger) (*Inge
 	if err := os.MkdirAll(cfg.SpoolDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create spool dir: %w", err)
 	}
-	i := &Ingest{cfg: cfg, rec: rec, blobs: blobs, log: log, sessions: map[string]*session{}}
+	i := &Ingest{cfg: cfg, rec: rec, blobs: blobs, log: log, sessions: map[string]*session{}, bitrateWindow: bitrateWindow}
 	if err := i.listen(); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package rtc
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -172,4 +173,108 @@ func offerFor(t testing.TB, mimes ...string) string {
 		t.Fatal(err)
 	}
 	return o.SDP
+}
+
+// TestBitrateLimit announces the cap in the answer and stops a session that stays above twice
+// the cap, keeping what it recorded as an interrupted clip.
+func TestBitrateLimit(t *testing.T) {
+	e := newEnv(t, Config{MaxBitrate: 100_000})
+	e.ing.bitrateWindow = 2
+	p, res := publish(t, e, PublisherOptions{}, true)
+	if !strings.Contains(res.Answer, "b=AS:100\r\n") || !strings.Contains(res.Answer, "b=TIAS:100000\r\n") {
+		t.Errorf("answer does not announce the cap:\n%s", res.Answer)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go p.Send(ctx, testClip(t, true)) // ~600 kbit/s
+	clip := waitClip(t, e, res.ClipID, func(c *media.Clip) bool { return c.Status != media.StatusRecording })
+	if !clip.Interrupted || clip.DurationMS >= 4500 {
+		t.Errorf("clip interrupted %v after %d ms, want stopped early as interrupted", clip.Interrupted, clip.DurationMS)
+	}
+}
+
+// TestAnswer checks what the answer negotiates: NACK for audio and video, one video codec
+// (with its RTX) even when the offer lists several, and every candidate.
+func TestAnswer(t *testing.T) {
+	e := newEnv(t, Config{})
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil { // offers VP8, VP9, H.264, AV1…
+		t.Fatal(err)
+	}
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeAudio)
+	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
+		if _, err := pc.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := e.request()
+	req.Offer = o.SDP
+	res, err := e.ing.Publish(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range strings.Split(res.Answer, "\r\n") {
+		if strings.HasPrefix(l, "a=rtpmap:") || strings.HasSuffix(l, " nack") {
+			got = append(got, l)
+		}
+	}
+	for _, line := range []string{"a=rtpmap:111 opus/48000/2", "a=rtcp-fb:111 nack", "a=rtpmap:96 VP8/90000", "a=rtcp-fb:96 nack", "a=rtpmap:97 rtx/90000"} {
+		if !slices.Contains(got, line) {
+			t.Errorf("answer lacks %q", line)
+		}
+	}
+	for _, l := range got {
+		if strings.HasPrefix(l, "a=rtpmap:") && !strings.Contains(l, "opus") && !strings.Contains(l, "VP8") && !strings.Contains(l, "rtx") {
+			t.Errorf("answer offers a second video codec: %s", l)
+		}
+	}
+	if !strings.Contains(res.Answer, "typ host") || !strings.Contains(res.Answer, "tcptype passive") {
+		t.Errorf("answer lacks UDP and passive TCP host candidates:\n%s", res.Answer)
+	}
+}
+
+// TestClose finalizes live sessions as interrupted on shutdown.
+func TestClose(t *testing.T) {
+	e := newEnv(t, Config{})
+	p, res := publish(t, e, PublisherOptions{}, true)
+	c := testClip(t, true)
+	if _, _, err := p.Send(context.Background(), Clip{Video: c.Video[:30], Audio: c.Audio[:50]}); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := e.ing.session(res.SessionID)
+	settle(s, 80)
+	if err := e.ing.Close(context.Background()); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	clip, err := e.store.GetClip(context.Background(), res.ClipID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if clip.Status != media.StatusProcessing || !clip.Interrupted || clip.Media.Original == "" {
+		t.Errorf("clip after shutdown: %s interrupted %v original %q; want processing, interrupted, with an original", clip.Status, clip.Interrupted, clip.Media.Original)
+	}
+}
+
+// TestPublishWithoutRTX answers an offer without RTX (GStreamer's whip-client sends such).
+func TestPublishWithoutRTX(t *testing.T) {
+	e := newEnv(t, Config{})
+	req := e.request()
+	req.Offer = offerFor(t, webrtc.MimeTypeVP8, webrtc.MimeTypeOpus)
+	res, err := e.ing.Publish(context.Background(), req)
+	if err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	if !strings.Contains(res.Answer, "VP8/90000") || strings.Contains(res.Answer, "rtx/90000") {
+		t.Errorf("answer should carry VP8 without RTX:\n%s", res.Answer)
+	}
 }

@@ -151,7 +151,7 @@ func (m *muxer) write(t *muxTrack, f frame) error {
 			return err
 		}
 	}
-	ms := max((f.ns-m.t0)/1e6, t.lastMS, 0)
+	ms := blockTime(f.ns, m.t0, t.lastMS)
 	if ms > m.limitMS {
 		return nil
 	}
@@ -165,6 +165,13 @@ func (m *muxer) write(t *muxTrack, f frame) error {
 	m.lastMS = max(m.lastMS, ms)
 	m.frames++
 	return nil
+}
+
+// blockTime is a frame's time in the file (ms from t0), strictly after the track's previous
+// frame (last, -1 before the first): when the clock mapping steps back (a Sender Report
+// replacing arrival times), frames must still not share a time, or players reject the file.
+func blockTime(ns, t0, last int64) int64 {
+	return max((ns-t0)/1e6, last+1)
 }
 
 // start writes the header: tracks as known now, a SeekHead, and room for Cues.

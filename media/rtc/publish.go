@@ -76,27 +76,40 @@ func (i *Ingest) negotiate(ctx context.Context, offer string) (*webrtc.PeerConne
 }
 
 // preferVideoCodec limits the answer's video section to the publisher's most preferred codec
-// the ingest records (all its payload types), so that one muxer track fits what arrives.
+// the ingest records (all its payload types, with RTX where offered), so that one muxer track
+// fits what arrives.
 func preferVideoCodec(pc *webrtc.PeerConnection, offer string) error {
 	c, ok := offeredVideoCodec(offer)
 	if !ok {
 		return nil
 	}
-	var prefs []webrtc.RTPCodecParameters
+	var want []webrtc.RTPCodecParameters
 	for _, v := range videoCodecs() {
 		if vc, _ := codecOf(v.MimeType); vc == c {
-			prefs = append(prefs, v.params()...)
+			want = append(want, v.params()...)
 		}
 	}
 	for _, tr := range pc.GetTransceivers() {
 		if tr.Kind() != webrtc.RTPCodecTypeVideo {
 			continue
 		}
-		if err := tr.SetCodecPreferences(prefs); err != nil {
+		if err := tr.SetCodecPreferences(negotiable(tr, want)); err != nil {
 			return media.Errorf(media.EUNSUPPORTED, "video codec %s: %v", c, err)
 		}
 	}
 	return nil
+}
+
+// negotiable keeps the codecs the transceiver can negotiate with this offer (pion refuses
+// preferences the offer lacks, e.g. RTX from a publisher that does not offer it).
+func negotiable(tr *webrtc.RTPTransceiver, codecs []webrtc.RTPCodecParameters) []webrtc.RTPCodecParameters {
+	var out []webrtc.RTPCodecParameters
+	for _, c := range codecs {
+		if tr.SetCodecPreferences([]webrtc.RTPCodecParameters{c}) == nil {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // answer creates the local answer and waits for candidate gathering to complete.

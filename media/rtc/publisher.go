@@ -126,6 +126,7 @@ func LoadOgg(path string) ([]Sample, error) {
 type PublisherOptions struct {
 	Loopback  bool   // gather and accept loopback candidates only
 	VideoMime string // codec of the video samples: webrtc.MimeTypeVP8 (default) or MimeTypeH264
+	TCP       bool   // ICE over TCP only (active candidates against the ingest's passive ones)
 	Trickle   bool   // send candidates with Patch instead of in the offer
 	// Interceptors sit closest to the network (after NACK responses and Sender Reports), e.g.
 	// to lose or delay packets.
@@ -181,6 +182,9 @@ func publisherAPI(opts PublisherOptions) (*webrtc.API, error) {
 	se.LoggerFactory = pionLogs{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	if opts.TCP {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
+	}
 	if opts.Loopback {
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
@@ -268,11 +272,13 @@ func (p *Publisher) Publish(ctx context.Context, ing media.Ingest, req media.Pub
 		return nil, err
 	}
 	p.Session = res
+	if p.opts.Trickle { // before the answer, so the ingest knows the candidates before any check
+		if err := p.trickle(ctx, ing, res); err != nil {
+			return nil, err
+		}
+	}
 	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: res.Answer}); err != nil {
 		return nil, fmt.Errorf("set answer: %w", err)
-	}
-	if p.opts.Trickle {
-		return res, p.trickle(ctx, ing, res)
 	}
 	return res, nil
 }

@@ -2,6 +2,7 @@ package rtc
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -19,11 +20,51 @@ func TestRecordVideo(t *testing.T) {
 	for _, trickle := range []bool{false, true} {
 		t.Run(map[bool]string{false: "candidates in offer", true: "trickle"}[trickle], func(t *testing.T) {
 			e := newEnv(t, Config{})
+			if trickle {
+				checkTrickled(t, e)
+			}
 			clip, stats, sent := record(t, e, PublisherOptions{Trickle: trickle}, testClip(t, true))
 			t.Logf("sent video %d audio %d; tracks %+v", sent[0], sent[1], stats)
 			checkOriginal(t, e, clip, media.KindVideo, sent)
 		})
 	}
+}
+
+// TestRecordOverTCP records a publisher that can only use ICE-TCP (UDP blocked), through the
+// passive TCP candidates on the ingest's port.
+func TestRecordOverTCP(t *testing.T) {
+	e := newEnv(t, Config{})
+	p, res := publish(t, e, PublisherOptions{TCP: true}, false)
+	s, _ := e.ing.session(res.SessionID)
+	pair, err := s.pc.GetTransceivers()[0].Receiver().Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil || pair == nil || pair.Local.Protocol != webrtc.ICEProtocolTCP {
+		t.Fatalf("selected pair %v, %v; want TCP", pair, err)
+	}
+	c := testClip(t, false)
+	v, a, err := p.Send(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settle(s, v+a)
+	clip, err := e.ing.Stop(context.Background(), res.SessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOriginal(t, e, clip, media.KindAudio, [2]int{v, a})
+}
+
+// checkTrickled publishes without candidates in the offer and checks that the ingest selected
+// the publisher's host candidate that came by Patch (not one learned from its checks).
+func checkTrickled(t *testing.T, e *env) {
+	t.Helper()
+	p, res := publish(t, e, PublisherOptions{Trickle: true}, false)
+	s, _ := e.ing.session(res.SessionID)
+	pair, err := s.pc.GetTransceivers()[0].Receiver().Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil || pair == nil || pair.Remote.Typ != webrtc.ICECandidateTypeHost {
+		t.Errorf("selected pair %v, %v; want the trickled host candidate", pair, err)
+	}
+	p.Close()
+	e.ing.Stop(context.Background(), res.SessionID)
 }
 
 // TestRecordVoice records audio only: a voice clip.

@@ -14,7 +14,8 @@ import (
 	"parley/media"
 )
 
-// bitrateWindow is the span over which a session's bitrate is measured against MaxBitrate.
+// bitrateWindow is the span (in seconds) over which a session's bitrate is measured against
+// MaxBitrate.
 const bitrateWindow = 10
 
 // session is one WHIP publisher being recorded.
@@ -46,10 +47,19 @@ type session struct {
 	lastMedia atomic.Int64 // Unix ns of the last packet
 	bytes     atomic.Int64 // RTP payload bytes received
 
-	once sync.Once
-	fin  chan struct{} // closed when finalizing is over
-	clip *media.Clip
-	err  error
+	once   sync.Once
+	fin    chan struct{} // closed when finalizing is over
+	clip   *media.Clip
+	err    error
+	timing StopTiming
+}
+
+// StopTiming is where finalizing a session (Stop) spends its time.
+type StopTiming struct {
+	Hangup time.Duration // closing the peer connection, flushing the tracks
+	File   time.Duration // writing what was buffered, Cues and Duration
+	Upload time.Duration // the remaining parts and Complete
+	Domain time.Duration // FinishRecording (database, queue)
 }
 
 // newSession sets up the spool, the upload and the muxer of a started clip.
@@ -187,13 +197,14 @@ func (s *session) check(window *[]int64) string {
 	if time.Since(time.Unix(0, s.lastMedia.Load())) > s.ing.cfg.inactivity() {
 		return "inactive"
 	}
+	span := s.ing.bitrateWindow
 	*window = append(*window, s.bytes.Load())
-	if len(*window) > bitrateWindow+1 {
+	if len(*window) > span+1 {
 		*window = (*window)[1:]
 	}
 	w := *window
-	max := s.ing.cfg.MaxBitrate
-	if max > 0 && len(w) > bitrateWindow && (w[len(w)-1]-w[0])*8/bitrateWindow > 2*int64(max) {
+	limit := int64(s.ing.cfg.MaxBitrate)
+	if limit > 0 && len(w) > span && (w[len(w)-1]-w[0])*8/int64(span) > 2*limit {
 		return "over the bitrate limit"
 	}
 	return ""
@@ -221,34 +232,44 @@ func (s *session) finish(interrupted bool, reason string) {
 	s.mu.Lock()
 	s.closing = true
 	s.mu.Unlock()
+	t0 := time.Now()
 	if err := s.pc.Close(); err != nil {
 		s.ing.log.Warn("close peer connection", "session", s.id, "err", err)
 	}
 	s.tracks.Wait()
+	s.timing.Hangup = time.Since(t0)
 	s.clip, s.err = s.complete(ctx, interrupted)
 	s.ing.release()
+	s.ing.log.Info("recording finished", "session", s.id, "clip", s.clipID, "err", s.err, "hangup", s.timing.Hangup,
+		"file", s.timing.File, "upload", s.timing.Upload, "domain", s.timing.Domain)
 	time.AfterFunc(time.Minute, func() { s.ing.forget(s.id) })
 }
 
 // complete finishes the file and the upload and tells the domain.
 func (s *session) complete(ctx context.Context, interrupted bool) (*media.Clip, error) {
 	dir := s.ing.cfg.SpoolDir
+	t0 := time.Now()
 	err := s.mux.close()
+	s.timing.File = time.Since(t0)
 	if errors.Is(err, errNoMedia) {
 		return nil, s.noMedia(ctx)
 	}
 	if err != nil {
 		s.ing.log.Error("finish webm; uploading what was written", "clip", s.clipID, "err", err)
 	}
+	t1 := time.Now()
 	if err := s.stream.finish(ctx); err != nil {
 		return nil, fmt.Errorf("upload original of %s (kept in the spool for recovery): %w", s.clipID, err)
 	}
+	s.timing.Upload = time.Since(t1)
 	if err := s.file.remove(dir, s.clipID); err != nil {
 		s.ing.log.Warn("remove spool file", "clip", s.clipID, "err", err)
 	}
 	_, dur := s.mux.stats()
 	w, h := s.mux.size()
 	r := media.Recording{OriginalKey: media.OriginalKey(s.clipID, s.ext), DurationMS: dur, Width: w, Height: h, Interrupted: interrupted}
+	t2 := time.Now()
+	defer func() { s.timing.Domain = time.Since(t2) }()
 	return s.ing.rec.FinishRecording(ctx, s.clipID, r)
 }
 

@@ -122,12 +122,13 @@ func (s *spoolFile) Seek(offset int64, whence int) (int64, error) {
 	return offset, nil
 }
 
-// Close marks the file complete (ebml-go closes it when it has finished writing).
+// Close marks the file complete (ebml-go closes it when it has finished writing). It does not
+// fsync: the file is uploaded at once, and a crash before that loses the session anyway.
 func (s *spoolFile) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	return s.f.Sync()
+	return nil
 }
 
 // pending returns the regions due for upload: complete regions after the first that were not
@@ -179,6 +180,8 @@ type streamer struct {
 	quit   chan struct{}      // stops streaming after the part in flight
 	done   chan struct{}
 	once   sync.Once
+	// timing of the last finish: sending the remaining parts, and Complete.
+	parts, complete time.Duration
 }
 
 func newStreamer(file *spoolFile, up media.Upload, log interface{ Warn(string, ...any) }) *streamer {
@@ -225,14 +228,17 @@ func (s *streamer) finish(ctx context.Context) error {
 	if s.file.length() == 0 {
 		return errNoMedia
 	}
+	t0 := time.Now()
 	for _, r := range s.file.pending(true) {
 		if err := s.send(ctx, r); err != nil {
 			return err
 		}
 	}
+	t1 := time.Now()
 	if err := s.up.Complete(ctx); err != nil {
 		return fmt.Errorf("complete upload: %w", err)
 	}
+	s.parts, s.complete = t1.Sub(t0), time.Since(t1)
 	return nil
 }
 

@@ -38,6 +38,9 @@ type trackReader struct {
 	plis    int
 	packets int
 	frames  int
+	dropped int // copies of the assembler's and reorder buffer's counters
+	late    int
+	skipped int
 }
 
 // pendingFrame is a frame waiting for its time to be known.
@@ -103,6 +106,7 @@ func (t *trackReader) run() {
 	}
 	t.order.flush()
 	t.drain(true)
+	t.count(0)
 	if err := t.s.mux.done(t.index); err != nil {
 		t.s.ing.log.Warn("mux", "session", t.s.id, "err", err)
 	}
@@ -115,11 +119,17 @@ func (t *trackReader) packet(p *rtp.Packet) {
 		t.nackBefore(p.SequenceNumber)
 	}
 	t.s.media(now, len(p.Payload))
-	t.mu.Lock()
-	t.packets++
-	t.mu.Unlock()
 	t.order.push(p)
 	t.drain(false)
+	t.count(1)
+}
+
+// count publishes the reader goroutine's counters for stats.
+func (t *trackReader) count(packets int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.packets += packets
+	t.dropped, t.late, t.skipped = t.asm.dropped, t.order.dropped, t.order.skipped
 }
 
 // emit receives a complete frame from the assembler.
@@ -209,14 +219,13 @@ type trackStats struct {
 	PLIs    int
 }
 
-// stats returns the track's counters; the reorder and assembler counts are exact only once
-// the track has stopped.
+// stats returns the track's counters.
 func (t *trackReader) stats() trackStats {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return trackStats{
 		Audio: t.codec.audio(), Packets: t.packets, Frames: t.frames, PLIs: t.plis,
-		Dropped: t.asm.dropped, Late: t.order.dropped, Skipped: t.order.skipped,
+		Dropped: t.dropped, Late: t.late, Skipped: t.skipped,
 	}
 }
 

@@ -295,3 +295,26 @@ func TestLongRecording(t *testing.T) {
 		t.Errorf("seeking to 235 s read %d bytes of %d: no usable Cues", n, len(b))
 	}
 }
+
+func TestBlockTimeIncreasesStrictly(t *testing.T) {
+	const t0 = int64(1_000_000_000_000)
+	tests := []struct {
+		name     string
+		ns, last int64
+		want     int64
+	}{
+		{"first frame at t0", t0, -1, 0},
+		{"first frame before t0", t0 - 5e6, -1, 0},
+		{"normal step", t0 + 40e6, 0, 40},
+		{"same time as the previous frame", t0 + 125e6, 125, 126},
+		{"clock stepped back", t0 + 100e6, 125, 126},
+		{"sub-millisecond step", t0 + 125_400_000, 125, 126},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := blockTime(tt.ns, t0, tt.last); got != tt.want {
+				t.Errorf("blockTime(%d, t0, %d) = %d, want %d", tt.ns-t0, tt.last, got, tt.want)
+			}
+		})
+	}
+}

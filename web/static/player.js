@@ -1,9 +1,11 @@
 // <parley-player>: plays one Parley clip. Set its `clip` property to a clip as the API
 // returns it ({kind, duration_ms, media: {mp4, original, audio, poster}}), optionally with
 // `peaks` (URL of audiowaveform JSON v2) for voice clips. Keyboard: Space or K plays and
-// pauses, Left/Right seek 5 s, Up/Down change the speed.
+// pauses, Left/Right seek 5 s, Up/Down change the speed. The media element's playback events
+// (FORWARDED) are dispatched on the element itself: they do not leave its shadow root.
 
 const SPEEDS = [1, 1.25, 1.5, 1.75, 2];
+const FORWARDED = ['loadeddata', 'play', 'playing', 'pause', 'timeupdate', 'seeked', 'ended', 'ratechange'];
 const SEEK_STEP = 5;
 
 const css = new CSSStyleSheet();
@@ -88,6 +90,7 @@ export class ParleyPlayer extends HTMLElement {
   }
 
   get media() { return this.#media; }
+  get paused() { return !this.#media || this.#media.paused; }
   get currentTime() { return this.#media ? this.#media.currentTime : 0; }
   get duration() {
     const d = this.#media && this.#media.duration;
@@ -122,6 +125,7 @@ export class ParleyPlayer extends HTMLElement {
     m.src = src;
     if (!audio && c.media.poster) m.poster = c.media.poster;
     this.#media = m;
+    for (const ev of FORWARDED) m.addEventListener(ev, () => this.dispatchEvent(new Event(ev)));
     frame.append(m);
     if (audio) frame.append(this.#peaks ? this.#waveform() : this.#art());
     frame.append(this.#controls(m, audio));

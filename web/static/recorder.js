@@ -1,10 +1,12 @@
-// recorder.js drives the recorder page: pick a mode and devices, count down, publish over
-// WHIP while showing time and audio level, stop, then review and send.
+// recorder.js drives the recorder of a page (the recorder page, the thread page): pick a
+// mode and devices, count down, publish over WHIP while showing time and audio level, stop,
+// then review and send. mountRecorder starts it.
 import './player.js';
 import { publish, WhipError } from './whip.js';
 import { Compositor } from './compositor.js';
 
-const data = JSON.parse(document.getElementById('parley-data').textContent);
+// data is the recorder's configuration, see mountRecorder.
+let data = {};
 const $ = (id) => document.getElementById(id);
 const ui = {
   status: $('status'), error: $('error'), modes: $('modes'), setup: $('setup'), review: $('review'), sent: $('sent'),
@@ -218,6 +220,7 @@ function countdown() {
 function whipURL() {
   const u = new URL(data.whip_url, document.baseURI);
   u.searchParams.set('kind', mode === 'audio' ? 'audio' : 'video');
+  for (const [k, v] of Object.entries(data.params ? data.params() : {})) u.searchParams.set(k, v);
   return u.href;
 }
 
@@ -324,6 +327,7 @@ function abandon() {
 
 function review() {
   document.body.dataset.clipId = clip.id;
+  if (data.onRecorded) data.onRecorded(clip);
   ui.player.clip = clip;
   setState('review', 'Recorded. Watch it back, then send it or record again.');
 }
@@ -334,6 +338,7 @@ function send() {
   ui.shareLink.textContent = url;
   release();
   setState('sent', 'Sent.');
+  if (data.onSent) data.onSent(clip);
 }
 
 async function again() {
@@ -355,13 +360,19 @@ window.addEventListener('online', () => {
   if (session) showError('');
 });
 
-setupModes();
-ui.start.addEventListener('click', start);
-ui.stop.addEventListener('click', stop);
-ui.back.addEventListener('click', backToModes);
-ui.send.addEventListener('click', send);
-ui.again.addEventListener('click', again);
-ui.another.addEventListener('click', backToModes);
-for (const sel of [ui.camera, ui.microphone]) sel.addEventListener('change', acquire);
-if (data.limited) ui.remaining.textContent = `· ${clock(data.max_duration_s)} left`;
-setState('choose');
+// mountRecorder starts the recorder with cfg: token (bearer for WHIP), whip_url, kind
+// (video, audio or any), max_duration_s, limited (show the time left), and optionally
+// params() (extra WHIP query parameters, read at each start), onRecorded(clip) and onSent(clip).
+export function mountRecorder(cfg) {
+  data = cfg;
+  setupModes();
+  ui.start.addEventListener('click', start);
+  ui.stop.addEventListener('click', stop);
+  ui.back.addEventListener('click', backToModes);
+  ui.send.addEventListener('click', send);
+  ui.again.addEventListener('click', again);
+  ui.another.addEventListener('click', backToModes);
+  for (const sel of [ui.camera, ui.microphone]) sel.addEventListener('change', acquire);
+  if (data.limited) ui.remaining.textContent = `· ${clock(data.max_duration_s)} left`;
+  setState('choose');
+}
