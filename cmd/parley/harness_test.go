@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"parley/media/mediatest"
 )
 
@@ -169,4 +171,17 @@ func (in *instance) DoAs(t testing.TB, token, method, path string, body any, out
 func decodeBody(resp *http.Response, out any) {
 	data, _ := io.ReadAll(resp.Body)
 	json.Unmarshal(data, out)
+}
+
+// mustFlushRedisDB empties one of this package's Redis databases (10–15).
+func mustFlushRedisDB(t testing.TB, db int) {
+	t.Helper()
+	if db < 10 || db > 15 {
+		t.Fatalf("redis db %d is not this package's", db)
+	}
+	c := redis.NewClient(&redis.Options{Addr: mediatest.RedisAddr(t), DB: db})
+	defer c.Close()
+	if err := c.FlushDB(context.Background()).Err(); err != nil {
+		t.Fatalf("flush redis db %d: %v", db, err)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"os/exec"
 	"regexp"
@@ -163,6 +164,7 @@ func TestProductionShape(t *testing.T) {
 		"PARLEY_S3_ENDPOINT":  s3.Endpoint, "PARLEY_S3_ACCESS_KEY": s3.AccessKey, "PARLEY_S3_SECRET_KEY": s3.SecretKey,
 		"PARLEY_S3_BUCKET": "parley-prod-shape",
 	}
+	mustFlushRedisDB(t, 10)
 	var migrateOut bytes.Buffer
 	for k, v := range withDefaults(t, env) {
 		t.Setenv(k, v)
@@ -171,10 +173,7 @@ func TestProductionShape(t *testing.T) {
 		t.Fatalf("parley migrate exited %d:\n%s", code, migrateOut.String())
 	}
 	srv := MustStart(t, env, "serve")
-	workerEnv := map[string]string{}
-	for k, v := range srv.Env {
-		workerEnv[k] = v
-	}
+	workerEnv := maps.Clone(srv.Env)
 	delete(workerEnv, "PARLEY_ADDR")
 	delete(workerEnv, "PARLEY_BASE_URL")
 	MustStart(t, workerEnv, "worker") // shares database, queue and bucket

@@ -241,11 +241,11 @@ type process struct {
 	cmd *exec.Cmd
 }
 
-// startProcess runs the parley binary with env (and no other PARLEY_* variables) and waits
-// until it is healthy.
-func startProcess(t testing.TB, bin string, env map[string]string) *process {
+// startProcess runs the parley binary with env (and no other PARLEY_* variables) and the
+// arguments given, and waits until it is healthy.
+func startProcess(t testing.TB, bin string, env map[string]string, args ...string) *process {
 	t.Helper()
-	cmd := exec.Command(bin)
+	cmd := exec.Command(bin, args...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "PARLEY_") {
 			cmd.Env = append(cmd.Env, kv)
