@@ -158,7 +158,7 @@ func (s *Server) whipStop(c *fiber.Ctx) error {
 
 func (s *Server) setICELinks(c *fiber.Ctx) {
 	for _, ice := range s.ICEServers {
-		c.Append(fiber.HeaderLink, iceLink(ice))
+		c.Response().Header.Add(fiber.HeaderLink, iceLink(ice))
 	}
 }
 
