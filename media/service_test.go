@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -34,15 +33,7 @@ type env struct {
 // MustEnv returns a service over a fresh SQLite store and the real queue on Redis.
 func MustEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+	st := mediatest.SQLiteStore(t)
 	rdb := asynq.RedisClientOpt{Addr: mediatest.RedisAddr(t), DB: redisDB}
 	client := asynq.NewClient(rdb)
 	insp := asynq.NewInspector(rdb)

@@ -20,7 +20,6 @@ import (
 	"parley/media/localfs"
 	"parley/media/mediatest"
 	"parley/media/s3"
-	sqlstore "parley/media/sql"
 )
 
 // Redis databases this package's tests may use (assigned to it; each test flushes its own).
@@ -92,20 +91,10 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func openStore(t testing.TB, kind string) media.Store {
 	t.Helper()
-	dsn := filepath.Join(t.TempDir(), "parley.db")
 	if kind == "postgres" {
-		dsn = mediatest.PostgresURL(t)
+		return mediatest.Store(t, mediatest.PostgresURL(t))
 	}
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, dsn)
-	if err != nil {
-		t.Fatalf("open %s store: %v", kind, err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatalf("migrate %s store: %v", kind, err)
-	}
-	return st
+	return mediatest.SQLiteStore(t)
 }
 
 func openBlobs(t testing.TB, kind string) media.Blobs {

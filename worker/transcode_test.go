@@ -3,10 +3,8 @@ package worker
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"image/png"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"parley/media"
+	"parley/media/mediatest"
 )
 
 func TestProcessing(t *testing.T) {
@@ -95,41 +94,9 @@ func (e *env) checkMP4(path, videoCodec string, origMS int64) {
 	if d := p.DurationMS - origMS; d < -100 || d > 100 {
 		e.t.Errorf("%s: duration %d ms, original %d ms", path, p.DurationMS, origMS)
 	}
-	boxes := topBoxes(e.t, path)
+	boxes := mediatest.MP4Boxes(e.t, path)
 	if moov, mdat := index(boxes, "moov"), index(boxes, "mdat"); moov < 0 || mdat < 0 || moov > mdat {
 		e.t.Errorf("%s: top-level boxes %v, want moov before mdat", path, boxes)
-	}
-}
-
-// topBoxes lists the types of an MP4 file's top-level boxes in order.
-func topBoxes(t testing.TB, path string) []string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var types []string
-	for {
-		var h [16]byte
-		if _, err := io.ReadFull(f, h[:8]); err != nil {
-			return types
-		}
-		size, typ := int64(binary.BigEndian.Uint32(h[:4])), string(h[4:8])
-		hdr := int64(8)
-		if size == 1 {
-			if _, err := io.ReadFull(f, h[8:16]); err != nil {
-				return types
-			}
-			size, hdr = int64(binary.BigEndian.Uint64(h[8:16])), 16
-		}
-		types = append(types, typ)
-		if size == 0 {
-			return types // to the end of the file
-		}
-		if _, err := f.Seek(size-hdr, io.SeekCurrent); err != nil || size < hdr {
-			return types
-		}
 	}
 }
 

@@ -2,11 +2,9 @@ package ffmpeg
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"image"
 	_ "image/jpeg" // decode posters and sprites
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -82,50 +80,6 @@ func mustProbe(t testing.TB, path string) *Probe {
 		t.Fatalf("probe %s: %v", path, err)
 	}
 	return p
-}
-
-// topLevelBoxes lists the types of an MP4's top-level boxes in file order.
-func topLevelBoxes(t testing.TB, path string) []string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var types []string
-	for {
-		typ, size, err := readBoxHeader(f)
-		if err == io.EOF {
-			return types
-		}
-		if err != nil {
-			t.Fatalf("mp4 box %d: %v", len(types), err)
-		}
-		types = append(types, typ)
-		if _, err := f.Seek(size, io.SeekCurrent); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// readBoxHeader reads one ISO BMFF box header and returns the type and the payload size.
-func readBoxHeader(r io.Reader) (string, int64, error) {
-	var h [8]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil {
-		return "", 0, err
-	}
-	size, header := int64(binary.BigEndian.Uint32(h[:4])), int64(8)
-	if size == 1 { // 64-bit size follows the type
-		var ext [8]byte
-		if _, err := io.ReadFull(r, ext[:]); err != nil {
-			return "", 0, fmt.Errorf("largesize: %w", err)
-		}
-		size, header = int64(binary.BigEndian.Uint64(ext[:])), 16
-	}
-	if size < header {
-		return "", 0, fmt.Errorf("box %q: size %d", h[4:], size)
-	}
-	return string(h[4:]), size - header, nil
 }
 
 // imageSize decodes the header of an image file.

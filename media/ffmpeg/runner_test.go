@@ -31,7 +31,7 @@ func checkDuration(t testing.TB, what string, got, want int64) {
 // checkFaststart verifies an MP4 starts with ftyp and has its moov before its mdat.
 func checkFaststart(t testing.TB, path string) {
 	t.Helper()
-	boxes := topLevelBoxes(t, path)
+	boxes := mediatest.MP4Boxes(t, path)
 	moov, mdat := slices.Index(boxes, "moov"), slices.Index(boxes, "mdat")
 	if len(boxes) == 0 || boxes[0] != "ftyp" || moov < 0 || mdat < 0 || moov > mdat {
 		t.Errorf("%s top-level boxes %v: want ftyp first and moov before mdat", filepath.Base(path), boxes)

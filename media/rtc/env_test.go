@@ -18,7 +18,6 @@ import (
 	"parley/media"
 	"parley/media/localfs"
 	"parley/media/mediatest"
-	sqlstore "parley/media/sql"
 	"parley/worker"
 )
 
@@ -37,14 +36,7 @@ type env struct {
 func newEnv(t testing.TB, cfg Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+	st := mediatest.SQLiteStore(t)
 	client := asynq.NewClient(asynq.RedisClientOpt{Addr: mediatest.RedisAddr(t), DB: 7})
 	t.Cleanup(func() { client.Close() })
 	e := &env{svc: media.NewService(st, worker.NewQueue(client)), store: st}
@@ -52,6 +44,7 @@ func newEnv(t testing.TB, cfg Config) *env {
 		t.Fatalf("workspace: %v", err)
 	}
 	e.who = media.Principal{WorkspaceID: media.DefaultWorkspaceID, Admin: true}
+	var err error
 	e.blobs, err = localfs.New(t.TempDir(), "http://127.0.0.1:1", []byte("rtc-test-secret-0123456789abcdef"))
 	if err != nil {
 		t.Fatalf("localfs: %v", err)

@@ -46,14 +46,7 @@ func (s *Store) GetRecorderLink(ctx context.Context, id string) (*media.Recorder
 // RecorderLinkByTokenHash returns the link with that token hash; ENOTFOUND if none.
 func (s *Store) RecorderLinkByTokenHash(ctx context.Context, hash string) (*media.RecorderLink, error) {
 	row := s.db.QueryRowContext(ctx, `SELECT `+linkCols+` FROM recorder_links WHERE token_hash = $1`, hash)
-	l, err := scanLink(row)
-	if errors.Is(err, dbsql.ErrNoRows) {
-		return nil, media.Errorf(media.ENOTFOUND, "recorder link not found")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get recorder link by token: %w", err)
-	}
-	return l, nil
+	return getOne(row, scanLink, "recorder link", "with that token")
 }
 
 // ListRecorderLinks returns a workspace's links, oldest first.

@@ -3,7 +3,6 @@ package sql
 import (
 	"context"
 	dbsql "database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -75,14 +74,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *media.APIKey) error {
 // APIKeyByHash returns the key with that hash, revoked or not; ENOTFOUND if none.
 func (s *Store) APIKeyByHash(ctx context.Context, hash string) (*media.APIKey, error) {
 	row := s.db.QueryRowContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = $1`, hash)
-	k, err := scanAPIKey(row)
-	if errors.Is(err, dbsql.ErrNoRows) {
-		return nil, media.Errorf(media.ENOTFOUND, "api key not found")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get api key by hash: %w", err)
-	}
-	return k, nil
+	return getOne(row, scanAPIKey, "api key", "with that token")
 }
 
 // ListAPIKeys returns a workspace's keys, oldest first.
