@@ -2,8 +2,10 @@ package api
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -54,14 +56,7 @@ func (s *Server) streamThread(w *bufio.Writer, load threadLoader) {
 	defer poll.Stop()
 	defer beat.Stop()
 	var last []byte
-	for {
-		next, err := threadSnapshot(ctx, load)
-		if err == nil && string(next) != string(last) {
-			last, err = next, writeEvent(w, "thread", next)
-		}
-		if err != nil {
-			return
-		}
+	for s.pushSnapshot(ctx, w, load, &last) {
 		select {
 		case <-ctx.Done():
 			return
@@ -74,6 +69,33 @@ func (s *Server) streamThread(w *bufio.Writer, load threadLoader) {
 		case <-poll.C:
 		}
 	}
+}
+
+// pushSnapshot sends the thread if it changed since last. It returns false when the stream
+// should end: the client is gone or the viewer may no longer see the thread. Other load
+// errors (a busy database) are logged and tried again at the next poll.
+func (s *Server) pushSnapshot(ctx context.Context, w *bufio.Writer, load threadLoader, last *[]byte) bool {
+	next, err := threadSnapshot(ctx, load)
+	switch {
+	case err != nil && endsStream(err):
+		return false
+	case err != nil:
+		s.log().Warn("live thread update", "err", err)
+		return true
+	case bytes.Equal(next, *last):
+		return true
+	}
+	*last = next
+	return writeEvent(w, "thread", next) == nil
+}
+
+// endsStream reports whether a load error means the viewer lost access (or time ran out).
+func endsStream(err error) bool {
+	switch media.ErrorCode(err) {
+	case media.ENOTFOUND, media.EGONE, media.EFORBIDDEN, media.EUNAUTHORIZED:
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
 // threadSnapshot renders the thread as JSON without signed URLs, so unchanged state

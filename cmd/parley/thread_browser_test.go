@@ -53,7 +53,11 @@ func recordOnPage(t testing.TB, ctx context.Context, mode string, d time.Duratio
 	waitFor(t, ctx, "preview", `document.body.dataset.state === 'preview' && document.getElementById('status').textContent.startsWith('Ready')`, 20*time.Second)
 	browse(t, ctx, "start recording", chromedp.Click(button("Start recording")))
 	waitFor(t, ctx, "recording", `document.body.dataset.state === 'recording'`, 30*time.Second)
-	time.Sleep(d)
+	began := time.Now()
+	waitFor(t, ctx, "the clip shown as recording", `(() => {
+		const n = document.querySelector('article[data-clip-id="' + document.body.dataset.clipId + '"]');
+		return n !== null && n.dataset.status === 'recording'; })()`, 10*time.Second)
+	time.Sleep(time.Until(began.Add(d)))
 	browse(t, ctx, "stop recording", chromedp.Click(button("Stop recording")))
 	waitFor(t, ctx, "review", `document.body.dataset.state === 'review'`, 30*time.Second)
 	return eval[string](t, ctx, `document.body.dataset.clipId`)
@@ -93,6 +97,7 @@ func TestThreadInBrowser(t *testing.T) {
 	t.Run("embed from another origin", func(t *testing.T) { checkEmbedFromAnotherOrigin(t, newTab(t, ctx), in, root, shots) })
 	t.Run("link to one clip", func(t *testing.T) { checkOneClipLink(t, newTab(t, ctx), in, th.ID, root) })
 	t.Run("gone links", func(t *testing.T) { checkGoneLinks(t, newTab(t, ctx), in, th.ID, first, expiring) })
+	t.Run("clip made private", func(t *testing.T) { checkMadePrivate(t, newTab(t, ctx), in, second, reply) })
 }
 
 // guestRecordsRoot: the first guest records 3 s of camera and sends it; the thread view shows
@@ -314,4 +319,15 @@ func checkOneClipLink(t *testing.T, ctx context.Context, in *instance, thread, r
 		t.Errorf("one-clip link view %+v, want %+v", got, want)
 	}
 	noProblems(t, ctx, "one-clip link")
+}
+
+// checkMadePrivate makes a clip private while a guest watches: it leaves the guest's view live.
+func checkMadePrivate(t *testing.T, ctx context.Context, in *instance, l guestLink, id string) {
+	browse(t, ctx, "open recorder", chromedp.Navigate(l.URL))
+	waitFor(t, ctx, "the clip", clipNode(id)+` !== null && `+clipNode(id)+`.dataset.status === 'ready'`, 20*time.Second)
+	if code := in.Do(t, "PATCH", "/api/v1/clips/"+id, map[string]string{"privacy": "private"}, nil); code != 200 {
+		t.Fatalf("make clip private = %d", code)
+	}
+	waitFor(t, ctx, "the clip removed from the view", clipNode(id)+`.dataset.status === 'removed' && !`+clipNode(id)+`.querySelector('parley-player')`, 20*time.Second)
+	noProblems(t, ctx, "recorder")
 }

@@ -7,6 +7,8 @@
 const SPEEDS = [1, 1.25, 1.5, 1.75, 2];
 const FORWARDED = ['loadeddata', 'play', 'playing', 'pause', 'timeupdate', 'seeked', 'ended', 'ratechange'];
 const SEEK_STEP = 5;
+// NOTES stand in for a clip that has nothing to play yet, by status.
+const NOTES = { failed: 'This clip could not be processed.', recording: 'This clip is being recorded.' };
 
 const css = new CSSStyleSheet();
 css.replaceSync(`
@@ -115,8 +117,7 @@ export class ParleyPlayer extends HTMLElement {
     this.dataset.kind = (c && c.kind) || '';
     this.setAttribute('aria-label', (c && c.title) || (c && c.kind === 'audio' ? 'Voice message' : 'Video message'));
     if (!src) {
-      root.append(el('p', { class: 'note', role: 'status' }, c && c.status === 'failed'
-        ? 'This clip could not be processed.' : 'This clip is not ready yet. Try again in a moment.'));
+      root.append(el('p', { class: 'note', role: 'status' }, (c && NOTES[c.status]) || 'This clip is not ready yet. Try again in a moment.'));
       return;
     }
     const frame = el('div', { class: 'frame' });

@@ -21,6 +21,7 @@ if (data.thread_url) {
 mountRecorder({
   ...data,
   params: () => (view ? view.replyParams() : {}),
+  onStarted: () => view && view.refresh(),
   onRecorded: () => view && view.refresh(),
   onSent: () => view && view.setTarget(null),
 });

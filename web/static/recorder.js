@@ -238,6 +238,7 @@ async function start() {
     return;
   }
   document.body.dataset.clipId = session.clipId;
+  if (data.onStarted) data.onStarted(session.clipId);
   watchConnection(session.pc);
 }
 
@@ -362,7 +363,8 @@ window.addEventListener('online', () => {
 
 // mountRecorder starts the recorder with cfg: token (bearer for WHIP), whip_url, kind
 // (video, audio or any), max_duration_s, limited (show the time left), and optionally
-// params() (extra WHIP query parameters, read at each start), onRecorded(clip) and onSent(clip).
+// params() (extra WHIP query parameters, read at each start), onStarted(clipId),
+// onRecorded(clip) and onSent(clip).
 export function mountRecorder(cfg) {
   data = cfg;
   setupModes();

@@ -52,6 +52,7 @@ function open(key) {
   mountRecorder({
     token: key, whip_url: data.whip_url, kind: 'any', max_duration_s: 0, limited: false,
     params: () => ({ thread_id: data.thread_id, ...view.replyParams() }),
+    onStarted: () => view.refresh(),
     onRecorded: () => view.refresh(),
     onSent: () => view.setTarget(null),
   });

@@ -171,6 +171,7 @@ export class ThreadView {
     this.message.hidden = thread.clips.length > 0;
     this.message.textContent = 'No clips yet. Record the first one.';
     for (const c of thread.clips) this.#update(this.nodes.get(c.id) || this.#add(c), c);
+    this.#removeGone(new Set(thread.clips.map((c) => c.id)));
     this.#comments(comments);
     this.root.dataset.clips = String(this.order.length);
     if (this.opts.fixedReply) this.#showFixedReply();
@@ -179,7 +180,7 @@ export class ThreadView {
   // #add makes a clip's node and puts it last under its parent: clips come in creation
   // order, so a node never moves (moving a media element would pause it).
   #add(c) {
-    const n = this.order.length + 1;
+    const n = this.nodes.size + 1;
     const node = { n, label: describe(c, n), key: '' };
     node.article = el('article', { class: 'clip', 'data-clip-id': c.id });
     const head = el('header');
@@ -226,6 +227,20 @@ export class ThreadView {
     node.key = key;
     node.player.peaks = c.kind === 'audio' && c.media.waveform ? this.#peaks(c) : null;
     node.player.clip = c;
+  }
+
+  // #removeGone empties the nodes of clips no longer in the thread (deleted, or made private);
+  // the nodes stay, so the replies nested in them keep their place.
+  #removeGone(ids) {
+    for (const [id, node] of this.nodes) {
+      if (ids.has(id) || node.gone) continue;
+      node.gone = true;
+      node.article.dataset.status = 'removed';
+      node.status.textContent = 'Removed';
+      node.player.remove();
+      node.article.querySelector('.clip-actions').remove();
+      this.order = this.order.filter((o) => o !== id);
+    }
   }
 
   #peaks(c) {
