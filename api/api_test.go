@@ -25,7 +25,7 @@ type apiEnv struct {
 	admin string // admin key of the default workspace
 }
 
-func newAPIEnv(t *testing.T) *apiEnv {
+func newAPIEnv(t testing.TB) *apiEnv {
 	t.Helper()
 	e := &apiEnv{pageEnv: newPageEnv(t)}
 	e.srv.Service.Blobs = e.blobs
@@ -43,7 +43,7 @@ func newAPIEnv(t *testing.T) *apiEnv {
 	return e
 }
 
-func (e *apiEnv) mustKey(t *testing.T, workspaceID string, admin bool) string {
+func (e *apiEnv) mustKey(t testing.TB, workspaceID string, admin bool) string {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := e.srv.Service.EnsureWorkspace(ctx, workspaceID, workspaceID); err != nil {
