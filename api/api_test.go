@@ -309,3 +309,35 @@ func readEvents(r io.Reader) <-chan string {
 	}()
 	return out
 }
+
+func TestCaptions(t *testing.T) {
+	e := newAPIEnv(t)
+	clip := e.clip(t, nil)
+	other := e.mustKey(t, "elsewhere", true)
+	_, link, _ := e.srv.Service.CreateRecorderLink(context.Background(), e.owner, media.LinkRequest{ThreadID: e.thread.ID, Kind: media.KindAny})
+	const vtt = "WEBVTT\n\n00:00.000 --> 00:01.000\nHello <b>there</b>\n"
+	put := func(token, contentType, body string) int {
+		req, _ := http.NewRequest(http.MethodPut, e.base+"/api/v1/clips/"+clip.ID+"/captions", strings.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("PUT captions: %v", err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	got := []int{put(e.admin, "text/plain", vtt), put(e.admin, "text/vtt", "1\n00:00:00,000 --> 00:00:01,000\nsrt\n"),
+		put(link, "text/vtt", vtt), put(other, "text/vtt", vtt), put(e.admin, "text/vtt", vtt)}
+	if diff := cmp.Diff([]int{415, 400, 403, 404, 200}, got); diff != "" {
+		t.Fatalf("PUT captions: wrong type, not WebVTT, guest, other workspace, ok (-want +got):\n%s", diff)
+	}
+	resp, body := e.get(t, "/c/"+clip.ID+"/captions.vtt", nil)
+	var page clipData
+	_, doc := e.get(t, "/c/"+clip.ID, nil)
+	pageData(t, doc, &page)
+	want := []any{200, "text/vtt; charset=utf-8", vtt, "/c/" + clip.ID + "/captions.vtt"}
+	if diff := cmp.Diff(want, []any{resp.StatusCode, resp.Header.Get("Content-Type"), string(body), page.Captions}); diff != "" {
+		t.Errorf("captions served to pages (-want +got):\n%s", diff)
+	}
+}

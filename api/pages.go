@@ -38,6 +38,7 @@ func (s *Server) pageRoutes(app *fiber.App) {
 	app.Get("/r/:token", s.recorderPage)
 	app.Get("/c/:id", s.clipPage(web.SharePage, false))
 	app.Get("/c/:id/peaks.json", s.clipPeaks)
+	app.Get("/c/:id/captions.vtt", s.clipCaptions)
 	app.Get("/c/:id/media/:name", s.clipMedia)
 	app.Get("/embed/:id", s.clipPage(web.EmbedPage, true))
 	app.Get("/oembed", s.oembed)
@@ -296,8 +297,9 @@ func (s *Server) publicClip(ctx context.Context, id string) (*media.Clip, error)
 
 // clipData is what the share and embed pages hand their module.
 type clipData struct {
-	Clip  pageClip `json:"clip"`
-	Peaks string   `json:"peaks,omitempty"` // same-origin URL of the waveform JSON
+	Clip     pageClip `json:"clip"`
+	Peaks    string   `json:"peaks,omitempty"`    // same-origin URL of the waveform JSON
+	Captions string   `json:"captions,omitempty"` // same-origin URL of the WebVTT captions
 }
 
 // pageClip is the part of a clip's API view a public page shows: no thread or workspace ids.
@@ -333,6 +335,9 @@ func (s *Server) clipPage(name string, embeddable bool) fiber.Handler {
 		data := clipData{Clip: newPageClip(view)}
 		if clip.Media.Waveform != "" {
 			data.Peaks = "/c/" + clip.ID + "/peaks.json"
+		}
+		if clip.Media.Captions != "" {
+			data.Captions = "/c/" + clip.ID + "/captions.vtt"
 		}
 		p := &web.Page{Title: clipTitle(clip), Data: data, Share: s.shareMeta(clip)}
 		return renderPage(c, fiber.StatusOK, name, p, pagePolicy{embeddable: embeddable, origins: mediaOrigins(view.Media)})
@@ -487,18 +492,30 @@ func (s *Server) clipMedia(c *fiber.Ctx) error {
 // clipPeaks serves a clip's waveform JSON from this origin, so pages fetch it under
 // connect-src 'self' and without CORS on the media store.
 func (s *Server) clipPeaks(c *fiber.Ctx) error {
+	return s.sameOriginFile(c, "waveform", func(m media.MediaKeys) string { return m.Waveform }, fiber.MIMEApplicationJSON)
+}
+
+// clipCaptions serves a clip's WebVTT captions from this origin: a <track> from another
+// origin would need CORS on the media store.
+func (s *Server) clipCaptions(c *fiber.Ctx) error {
+	return s.sameOriginFile(c, "captions", func(m media.MediaKeys) string { return m.Captions }, "text/vtt; charset=utf-8")
+}
+
+// sameOriginFile streams one of a public clip's files (chosen by key) from this server.
+func (s *Server) sameOriginFile(c *fiber.Ctx, what string, key func(media.MediaKeys) string, contentType string) error {
 	clip, err := s.publicClip(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
 	}
-	if clip.Media.Waveform == "" {
-		return media.Errorf(media.ENOTFOUND, "clip %s has no waveform yet", clip.ID)
+	k := key(clip.Media)
+	if k == "" {
+		return media.Errorf(media.ENOTFOUND, "clip %s has no %s yet", clip.ID, what)
 	}
-	r, err := s.Blobs.Get(c.UserContext(), clip.Media.Waveform, 0, -1)
+	r, err := s.Blobs.Get(c.UserContext(), k, 0, -1)
 	if err != nil {
-		return fmt.Errorf("get waveform of clip %s: %w", clip.ID, err)
+		return fmt.Errorf("get %s of clip %s: %w", what, clip.ID, err)
 	}
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	c.Set(fiber.HeaderContentType, contentType)
 	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
 	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	return c.SendStream(r)

@@ -83,6 +83,7 @@ func (s *Server) routes(app *fiber.App) {
 	v1.Patch("/clips/:id", s.updateClip)
 	v1.Delete("/clips/:id", s.deleteClip)
 	v1.Get("/clips/:id/download", s.downloadClip)
+	v1.Put("/clips/:id/captions", s.putCaptions)
 	s.socialRoutes(v1)
 	s.manageRoutes(v1)
 	v1.Post("/recorder-links", s.createRecorderLink)

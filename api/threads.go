@@ -111,3 +111,19 @@ func (s *Server) downloadClip(c *fiber.Ctx) error {
 	}
 	return c.Redirect(u, fiber.StatusFound)
 }
+
+// maxCaptionsBody bounds captions uploads (the domain checks the exact limit).
+const maxCaptionsBody = 512 << 10
+
+// putCaptions stores a clip's WebVTT captions (Content-Type text/vtt).
+func (s *Server) putCaptions(c *fiber.Ctx) error {
+	vtt, err := readTyped(c, "text/vtt", maxCaptionsBody)
+	if err != nil {
+		return err
+	}
+	clip, err := s.Service.SetCaptions(c.UserContext(), principal(c), c.Params("id"), []byte(vtt))
+	if err != nil {
+		return err
+	}
+	return s.sendClip(c, clip)
+}

@@ -44,6 +44,7 @@ type mediaView struct {
 	Waveform      *string `json:"waveform"`
 	WaveformImage *string `json:"waveform_image"`
 	Storyboard    *string `json:"storyboard_vtt"`
+	Captions      *string `json:"captions"`
 }
 
 func (s *Server) threadView(ctx context.Context, t *media.Thread, clips []*media.Clip) (*threadView, error) {
@@ -78,6 +79,7 @@ func (s *Server) mediaView(ctx context.Context, k media.MediaKeys, ttl time.Dura
 	for dst, key := range map[**string]string{
 		&v.Original: k.Original, &v.MP4: k.MP4, &v.Audio: k.Audio, &v.Poster: k.Poster,
 		&v.Waveform: k.Waveform, &v.WaveformImage: k.WaveformImage, &v.Storyboard: k.StoryboardVTT,
+		&v.Captions: k.Captions,
 	} {
 		if *dst, err = s.signedURL(ctx, key, ttl); err != nil {
 			return v, err

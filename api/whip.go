@@ -64,7 +64,7 @@ func (s *Server) whipPublish(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	offer, err := readTyped(c, sdpType)
+	offer, err := readTyped(c, sdpType, maxSDPBody)
 	if err != nil {
 		return err
 	}
@@ -85,12 +85,12 @@ func (s *Server) whipPublish(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).SendString(res.Answer)
 }
 
-// readTyped checks the Content-Type and returns the body as a string.
-func readTyped(c *fiber.Ctx, want string) (string, error) {
+// readTyped checks the Content-Type and returns the body (at most limit bytes) as a string.
+func readTyped(c *fiber.Ctx, want string, limit int) (string, error) {
 	if mediaType(c.Get(fiber.HeaderContentType)) != want {
 		return "", media.Errorf(media.EUNSUPPORTED, "Content-Type must be %s", want)
 	}
-	b, err := readBody(c, maxSDPBody)
+	b, err := readBody(c, limit)
 	if err != nil {
 		return "", err
 	}
@@ -128,7 +128,7 @@ func (s *Server) whipSession(c *fiber.Ctx) error {
 }
 
 func (s *Server) whipPatch(c *fiber.Ctx) error {
-	frag, err := readTyped(c, sdpFragType)
+	frag, err := readTyped(c, sdpFragType, maxSDPBody)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -317,4 +318,29 @@ func TestBlockTimeIncreasesStrictly(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzCheckOffer checks that no offer makes validation panic or fail with anything but a
+// client error, and that accepted offers go on to codec selection without panicking.
+func FuzzCheckOffer(f *testing.F) {
+	const offer = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" +
+		"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendonly\r\na=rtpmap:111 opus/48000/2\r\n" +
+		"m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=sendonly\r\na=rtpmap:96 VP8/90000\r\n" +
+		"a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n"
+	for _, s := range []string{offer, "", "v=0\r\n", strings.Replace(offer, "VP8", "AV1", 1), offer + offer[strings.Index(offer, "m=video"):]} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		info, err := checkOffer(s)
+		if err != nil {
+			switch media.ErrorCode(err) {
+			case media.EINVALID, media.EUNSUPPORTED, media.ETOOLARGE:
+				return
+			}
+			t.Fatalf("checkOffer(%q) = %v: not a client error", s, err)
+		}
+		if info.video {
+			offeredVideoCodec(s)
+		}
+	})
 }

@@ -7,6 +7,7 @@ import './player.js';
 const data = JSON.parse(document.getElementById('parley-data').textContent);
 const player = document.getElementById('player');
 if (data.peaks) player.peaks = data.peaks;
+if (data.captions) player.captions = data.captions;
 player.clip = data.clip;
 
 function post() {

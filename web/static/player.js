@@ -1,7 +1,8 @@
 // <parley-player>: plays one Parley clip. Set its `clip` property to a clip as the API
 // returns it ({kind, duration_ms, media: {mp4, original, audio, poster}}), optionally with
-// `peaks` (URL of audiowaveform JSON v2) for voice clips. Keyboard: Space or K plays and
-// pauses, Left/Right seek 5 s, Up/Down change the speed. The media element's playback events
+// `peaks` (URL of audiowaveform JSON v2) for voice clips and `captions` (URL of WebVTT).
+// Keyboard: Space or K plays and pauses, Left/Right seek 5 s, Up/Down change the speed, C
+// shows or hides captions. The media element's playback events
 // (FORWARDED) are dispatched on the element itself: they do not leave its shadow root.
 
 const SPEEDS = [1, 1.25, 1.5, 1.75, 2];
@@ -64,6 +65,7 @@ function source(clip) {
 export class ParleyPlayer extends HTMLElement {
   #clip = null;
   #peaks = null;
+  #captions = null;
   #media = null;
   #wave = null;
 
@@ -88,6 +90,13 @@ export class ParleyPlayer extends HTMLElement {
   get peaks() { return this.#peaks; }
   set peaks(url) {
     this.#peaks = url;
+    if (this.#clip) this.#render();
+  }
+
+  // captions is the URL of WebVTT captions, shown by default (C toggles them).
+  get captions() { return this.#captions; }
+  set captions(url) {
+    this.#captions = url;
     if (this.#clip) this.#render();
   }
 
@@ -125,6 +134,7 @@ export class ParleyPlayer extends HTMLElement {
     const m = el(audio ? 'audio' : 'video', { preload: 'metadata', playsinline: '' });
     m.src = src;
     if (!audio && c.media.poster) m.poster = c.media.poster;
+    if (this.#captions) m.append(el('track', { kind: 'captions', label: 'Captions', src: this.#captions, default: '' }));
     this.#media = m;
     for (const ev of FORWARDED) m.addEventListener(ev, () => this.dispatchEvent(new Event(ev)));
     frame.append(m);
@@ -201,9 +211,14 @@ export class ParleyPlayer extends HTMLElement {
       case 'ArrowRight': if (inRange) return; this.seek(this.currentTime + SEEK_STEP); break;
       case 'ArrowUp': this.#cycleSpeed(1); break;
       case 'ArrowDown': this.#cycleSpeed(-1); break;
+      case 'c': this.#toggleCaptions(); break;
       default: return;
     }
     e.preventDefault();
+  }
+
+  #toggleCaptions() {
+    for (const t of this.#media.textTracks) t.mode = t.mode === 'showing' ? 'hidden' : 'showing';
   }
 
   #waveform() {
