@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
+	"parley/media/rtc"
 	"strings"
 	"sync"
 	"testing"
@@ -20,15 +19,10 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 	pmedia "github.com/pion/webrtc/v4/pkg/media"
-	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
-	"github.com/pion/webrtc/v4/pkg/media/oggreader"
 )
 
-// opusFrame is the length of every Opus packet in the fixtures, fixtureFPS their frame rate.
-const (
-	opusFrame  = 20 * time.Millisecond
-	fixtureFPS = 30
-)
+// fixtureFPS is the fixtures' frame rate.
+const fixtureFPS = 30
 
 // Codecs the publisher sends.
 var (
@@ -77,10 +71,10 @@ func newPublisher(t testing.TB, fx fixture) *whipPublisher {
 	t.Cleanup(func() { pc.Close() })
 	p.watchState()
 	if fx.Audio != "" {
-		p.addTrack(t, webrtcOpus, "audio", readOgg(t, fx.Audio))
+		p.addTrack(t, webrtcOpus, "audio", timed(t, rtc.LoadOgg, fx.Audio))
 	}
 	if fx.Video != "" {
-		p.addTrack(t, webrtcVP8, "video", readIVF(t, fx.Video))
+		p.addTrack(t, webrtcVP8, "video", timed(t, rtc.LoadIVF, fx.Video))
 	}
 	return p
 }
@@ -137,59 +131,21 @@ func (p *whipPublisher) addTrack(t testing.TB, c webrtc.RTPCodecCapability, kind
 	p.tracks = append(p.tracks, &pacedTrack{track: track, samples: samples})
 }
 
-// readIVF returns the frames of a VP8 IVF file made at fixtureFPS with their presentation
-// times (pion's IVF frame timestamps are not in a unit it documents, so the index counts).
-func readIVF(t testing.TB, path string) []timedSample {
+// timed reads a fixture file with one of rtc's loaders and gives every sample its time from
+// the start.
+func timed(t testing.TB, load func(string) ([]rtc.Sample, error), path string) []timedSample {
 	t.Helper()
-	f, err := os.Open(path)
+	samples, err := load(path)
 	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
+		t.Fatalf("load %s: %v", path, err)
 	}
-	defer f.Close()
-	r, _, err := ivfreader.NewWith(f)
-	if err != nil {
-		t.Fatalf("read IVF header of %s: %v", path, err)
+	out := make([]timedSample, 0, len(samples))
+	var at time.Duration
+	for _, s := range samples {
+		out = append(out, timedSample{at: at, s: pmedia.Sample{Data: s.Data, Duration: s.Duration}})
+		at += s.Duration
 	}
-	var out []timedSample
-	for {
-		frame, _, err := r.ParseNextFrame()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatalf("read IVF frame of %s: %v", path, err)
-		}
-		at := time.Duration(len(out)) * time.Second / fixtureFPS
-		out = append(out, timedSample{at: at, s: pmedia.Sample{Data: frame, Duration: time.Second / fixtureFPS}})
-	}
-}
-
-// readOgg returns the Opus packets of an Ogg file made with one 20 ms packet per page.
-func readOgg(t testing.TB, path string) []timedSample {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
-	}
-	defer f.Close()
-	r, _, err := oggreader.NewWith(f)
-	if err != nil {
-		t.Fatalf("read Ogg header of %s: %v", path, err)
-	}
-	var out []timedSample
-	for {
-		page, _, err := r.ParseNextPage()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatalf("read Ogg page of %s: %v", path, err)
-		}
-		if bytes.HasPrefix(page, []byte("OpusTags")) {
-			continue
-		}
-		out = append(out, timedSample{at: time.Duration(len(out)) * opusFrame, s: pmedia.Sample{Data: page, Duration: opusFrame}})
-	}
+	return out
 }
 
 // Publish posts the offer to the WHIP endpoint and applies the answer. With trickle the offer
