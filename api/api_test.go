@@ -3,7 +3,6 @@ package api
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"parley/media"
+	"parley/media/mediatest"
 )
 
 // apiEnv is pageEnv plus API keys and a running HTTP listener.
@@ -59,23 +59,7 @@ func (e *apiEnv) mustKey(t testing.TB, workspaceID string, admin bool) string {
 // call sends a JSON request with a bearer token and decodes the JSON answer into out.
 func (e *apiEnv) call(t *testing.T, token, method, path, body string, out any) int {
 	t.Helper()
-	req, _ := http.NewRequest(method, e.base+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("%s %s: decode %q: %v", method, path, data, err)
-		}
-	}
-	return resp.StatusCode
+	return mediatest.DoJSON(t, method, e.base+path, token, body, out)
 }
 
 func TestAuthMatrix(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -137,35 +136,28 @@ func (in *instance) Do(t testing.TB, method, path string, body any, out any) int
 	return in.DoAs(t, in.AdminToken, method, path, body, out)
 }
 
-// DoAs is Do with another bearer token ("" sends none).
+// DoAs is Do with another bearer token ("" sends none); body is a string or marshalled to JSON.
 func (in *instance) DoAs(t testing.TB, token, method, path string, body any, out any) int {
 	t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	default:
-		data, _ := json.Marshal(b)
-		r = bytes.NewReader(data)
+	text, ok := body.(string)
+	if !ok && body != nil {
+		data, _ := json.Marshal(body)
+		text = string(data)
 	}
-	req, _ := http.NewRequest(method, in.BaseURL+path, r)
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	return mediatest.DoJSON(t, method, in.BaseURL+path, token, text, out)
+}
+
+// productionEnv configures PostgreSQL (a fresh schema), Redis (db, flushed) and an S3 bucket.
+func productionEnv(t testing.TB, redisDB int, bucket string) map[string]string {
+	t.Helper()
+	s3 := mediatest.S3(t)
+	mustFlushRedisDB(t, redisDB)
+	return map[string]string{
+		"PARLEY_DATABASE_URL": mediatest.PostgresURL(t),
+		"PARLEY_REDIS_URL":    fmt.Sprintf("redis://%s/%d", mediatest.RedisAddr(t), redisDB),
+		"PARLEY_S3_ENDPOINT":  s3.Endpoint, "PARLEY_S3_ACCESS_KEY": s3.AccessKey, "PARLEY_S3_SECRET_KEY": s3.SecretKey,
+		"PARLEY_S3_BUCKET": bucket,
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("%s %s: decode %q: %v", method, path, data, err)
-		}
-	}
-	return resp.StatusCode
 }
 
 func decodeBody(resp *http.Response, out any) {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"maps"
 	"net/http"
 	"os/exec"
@@ -157,14 +156,7 @@ func TestComposeFileIsValid(t *testing.T) {
 }
 
 func TestProductionShape(t *testing.T) {
-	s3 := mediatest.S3(t)
-	env := map[string]string{
-		"PARLEY_DATABASE_URL": mediatest.PostgresURL(t),
-		"PARLEY_REDIS_URL":    fmt.Sprintf("redis://%s/10", mediatest.RedisAddr(t)),
-		"PARLEY_S3_ENDPOINT":  s3.Endpoint, "PARLEY_S3_ACCESS_KEY": s3.AccessKey, "PARLEY_S3_SECRET_KEY": s3.SecretKey,
-		"PARLEY_S3_BUCKET": "parley-prod-shape",
-	}
-	mustFlushRedisDB(t, 10)
+	env := productionEnv(t, 10, "parley-prod-shape")
 	var migrateOut bytes.Buffer
 	for k, v := range withDefaults(t, env) {
 		t.Setenv(k, v)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -17,8 +16,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"parley/media/mediatest"
 )
 
 // TestWorkerKilledMidTranscodeFinishesOnce runs the production shape (serve, and a worker
@@ -28,14 +25,7 @@ import (
 func TestWorkerKilledMidTranscodeFinishesOnce(t *testing.T) {
 	bin := buildParley(t)
 	hooks := newHookReceiver(t)
-	s3 := mediatest.S3(t)
-	env := map[string]string{
-		"PARLEY_DATABASE_URL": mediatest.PostgresURL(t),
-		"PARLEY_REDIS_URL":    fmt.Sprintf("redis://%s/12", mediatest.RedisAddr(t)),
-		"PARLEY_S3_ENDPOINT":  s3.Endpoint, "PARLEY_S3_ACCESS_KEY": s3.AccessKey, "PARLEY_S3_SECRET_KEY": s3.SecretKey,
-		"PARLEY_S3_BUCKET": "parley-worker-kill",
-	}
-	mustFlushRedisDB(t, 12)
+	env := productionEnv(t, 12, "parley-worker-kill")
 	srv := MustStart(t, env, "serve")
 	if code := srv.Do(t, "POST", "/api/v1/webhooks", map[string]any{"url": hooks.URL(), "events": []string{"clip.ready"}}, nil); code != 201 {
 		t.Fatalf("create webhook = %d", code)
