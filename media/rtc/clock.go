@@ -85,8 +85,16 @@ func newTrackClock(rate int64, s *sessionClock) *trackClock {
 	return &trackClock{rate: rate, session: s}
 }
 
-// packet extends a packet's timestamp and notes the arrival of the first one.
-func (c *trackClock) packet(ts uint32, at time.Time) int64 {
+// extend extends a frame's RTP timestamp.
+func (c *trackClock) extend(ts uint32) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ts.extend(ts)
+}
+
+// arrived notes a packet as it is received, before any reordering delay: the first one
+// anchors the arrival-time fallback at its true arrival time.
+func (c *trackClock) arrived(ts uint32, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ext := c.ts.extend(ts)
@@ -96,7 +104,6 @@ func (c *trackClock) packet(ts uint32, at time.Time) int64 {
 			c.sr = mapping{ext: c.ts.relative(*c.srRaw), ns: c.srNTP, ok: true}
 		}
 	}
-	return ext
 }
 
 // senderReport anchors the track on its first Sender Report.

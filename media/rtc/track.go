@@ -119,6 +119,7 @@ func (t *trackReader) packet(p *rtp.Packet) {
 		t.nackBefore(p.SequenceNumber)
 	}
 	t.s.media(now, len(p.Payload))
+	t.clock.arrived(p.Timestamp, now)
 	t.order.push(p)
 	t.drain(false)
 	t.count(1)
@@ -134,7 +135,7 @@ func (t *trackReader) count(packets int) {
 
 // emit receives a complete frame from the assembler.
 func (t *trackReader) emit(ts uint32, data []byte, key bool, _, _ int) {
-	ext := t.clock.packet(ts, time.Now())
+	ext := t.clock.extend(ts)
 	t.mu.Lock()
 	t.frames++
 	t.mu.Unlock()

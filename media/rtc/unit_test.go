@@ -102,13 +102,14 @@ func TestTrackClock(t *testing.T) {
 	sc := &sessionClock{}
 	c := newTrackClock(90000, sc)
 	base := time.Unix(1_700_000_000, 0)
-	ext := c.packet(0xffffff00, base)
+	c.arrived(0xffffff00, base)
+	ext := c.extend(0xffffff00)
 	if _, ok := c.time(ext, false); ok {
 		t.Fatal("time known before a Sender Report")
 	}
 	ntp := uint64(1_700_000_000+ntpEpochOffset)<<32 | 1<<31 // .5 s
 	c.senderReport(uint32(0xffffff00+45000-1<<32), ntp, base.Add(10*time.Millisecond))
-	after := c.packet(0x00000100, base) // wrapped: 512 ticks after 0xffffff00
+	after := c.extend(0x00000100) // wrapped: 512 ticks after 0xffffff00
 	tests := []struct {
 		ext  int64
 		want int64

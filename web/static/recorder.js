@@ -238,6 +238,8 @@ async function start() {
     return;
   }
   document.body.dataset.clipId = session.clipId;
+  restarts = 0;
+  document.body.dataset.iceRestarts = '0';
   if (data.onStarted) data.onStarted(session.clipId);
   watchConnection(session.pc);
 }
@@ -252,6 +254,8 @@ function publishMessage(err) {
 
 const CONNECT_LIMIT_MS = 15000;
 
+// watchConnection follows a session's connection: connected starts the recording; during a
+// recording, disconnected for RESTART_AFTER_MS or failed tries an ICE restart (reconnect).
 function watchConnection(pc) {
   const notConnected = () => {
     if (!session || session.pc !== pc || document.body.dataset.state !== 'connecting') return false;
@@ -260,23 +264,111 @@ function watchConnection(pc) {
     return true;
   };
   setTimeout(notConnected, CONNECT_LIMIT_MS);
+  const stillDown = () => session && session.pc === pc && ['disconnected', 'failed'].includes(pc.connectionState);
   const onChange = () => {
     if (!session || session.pc !== pc) return;
     switch (pc.connectionState) {
       case 'connected':
         if (document.body.dataset.state === 'connecting') recording();
-        showError('');
+        if (!reconnecting) showError('');
         break;
       case 'disconnected':
         showError('The connection is unstable. Trying to reconnect…');
+        setTimeout(() => stillDown() && reconnect(), RESTART_AFTER_MS);
         break;
       case 'failed':
-        if (!notConnected()) networkDrop();
+        if (!notConnected()) reconnect();
         break;
     }
   };
   pc.addEventListener('connectionstatechange', onChange);
   onChange();
+}
+
+// RESTART_AFTER_MS is how long a recording's connection may stay disconnected before an ICE
+// restart; RESTART_DELAYS_MS spaces the attempts, all within RESTART_WINDOW_MS, which is
+// inside the server's inactivity limit (10 s without media ends a recording);
+// RESTART_CONNECT_MS bounds one attempt's wait for the connection to come back.
+const RESTART_AFTER_MS = 2000;
+const RESTART_DELAYS_MS = [0, 500, 1000, 2000];
+const RESTART_WINDOW_MS = 7000;
+const RESTART_CONNECT_MS = 2500;
+
+let reconnecting = null; // the restart in progress, see reconnect
+let restarts = 0;        // successful ICE restarts of the current recording
+
+// reconnect tries to bring a recording's connection back with ICE restarts; the recording
+// carries on as the same clip. It resolves true on success. When every attempt fails and the
+// connection is still down, the recording ends as a network drop.
+function reconnect() {
+  if (!session || document.body.dataset.state !== 'recording') return Promise.resolve(false);
+  if (!reconnecting) reconnecting = restartWithRetries(session).finally(() => { reconnecting = null; });
+  return reconnecting;
+}
+
+async function restartWithRetries(s) {
+  showError('The connection is unstable. Trying to reconnect…');
+  const deadline = performance.now() + RESTART_WINDOW_MS;
+  try {
+    for (const delay of RESTART_DELAYS_MS) {
+      await sleep(delay);
+      if (session !== s || performance.now() >= deadline) break;
+      if (await restartOnce(s, deadline)) {
+        reconnected();
+        return true;
+      }
+    }
+  } catch {
+    // the session has ended on the server
+  }
+  if (session === s && s.pc.connectionState !== 'connected') await networkDrop();
+  else if (session === s) showError('');
+  return false;
+}
+
+// restartOnce makes one ICE restart attempt and waits for the connection to come back. It
+// throws when the server no longer has the session: there is nothing left to resume.
+async function restartOnce(s, deadline) {
+  try {
+    await s.restartIce();
+    return await connectedAgain(s.pc, Math.min(RESTART_CONNECT_MS, deadline - performance.now()));
+  } catch (err) {
+    if (err instanceof WhipError && [404, 409, 410].includes(err.status)) throw err;
+    return false;
+  }
+}
+
+// connectedAgain waits up to ms for the ICE transport to be connected (or completed).
+function connectedAgain(pc, ms) {
+  const up = () => ['connected', 'completed'].includes(pc.iceConnectionState);
+  if (up()) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!up()) return;
+      pc.removeEventListener('iceconnectionstatechange', check);
+      resolve(true);
+    };
+    pc.addEventListener('iceconnectionstatechange', check);
+    setTimeout(() => {
+      pc.removeEventListener('iceconnectionstatechange', check);
+      resolve(up());
+    }, Math.max(0, ms));
+  });
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// reconnected shows, for a moment, that the recording goes on after a restart.
+function reconnected() {
+  restarts++;
+  document.body.dataset.iceRestarts = String(restarts);
+  showError('');
+  ui.status.textContent = 'Reconnected.';
+  setTimeout(() => {
+    if (document.body.dataset.state === 'recording' && ui.status.textContent === 'Reconnected.') ui.status.textContent = 'Recording.';
+  }, 3000);
 }
 
 function recording() {
@@ -358,8 +450,26 @@ window.addEventListener('offline', () => {
   if (session) showError('You are offline. The recording continues when the network comes back, if it does soon.');
 });
 window.addEventListener('online', () => {
-  if (session) showError('');
+  if (!session) return;
+  showError('');
+  if (['disconnected', 'failed'].includes(session.pc.connectionState)) reconnect();
 });
+
+// parleyRecorder lets tests (and the console) drive what the connection watcher does:
+// restartIce() is reconnect, resolving to whether the restart succeeded; ice() describes the
+// recording's ICE session (null when there is none).
+window.parleyRecorder = { restartIce: () => reconnect(), ice: () => (session ? iceInfo(session) : null) };
+
+// iceInfo reports a session's ICE credentials, ETag and the transport's ufrag in use.
+async function iceInfo(s) {
+  const ufrag = (d) => (d && /a=ice-ufrag:(\S+)/.exec(d.sdp) || [])[1] || '';
+  let transport = '';
+  (await s.pc.getStats()).forEach((r) => {
+    if (r.type === 'transport' && r.iceLocalUsernameFragment) transport = r.iceLocalUsernameFragment;
+  });
+  return { etag: s.etag, local: ufrag(s.pc.currentLocalDescription), remote: ufrag(s.pc.currentRemoteDescription),
+    transport, state: s.pc.iceConnectionState };
+}
 
 // mountRecorder starts the recorder with cfg: token (bearer for WHIP), whip_url, kind
 // (video, audio or any), max_duration_s, limited (show the time left), and optionally

@@ -1,5 +1,5 @@
 // whip.js publishes a MediaStream over WHIP (RFC 9725): one sendonly transceiver per track,
-// the whole offer (all ICE candidates) in one POST, DELETE to stop.
+// the whole offer (all ICE candidates) in one POST, PATCH for an ICE restart, DELETE to stop.
 
 // WhipError is a failed WHIP request; code is the server's error code when it sent one.
 export class WhipError extends Error {
@@ -11,6 +11,11 @@ export class WhipError extends Error {
 }
 
 const GATHER_LIMIT_MS = 3000;
+// RESTART_GATHER_MS and PATCH_LIMIT_MS keep an ICE restart inside the server's inactivity
+// window (10 s without media ends a recording).
+const RESTART_GATHER_MS = 1500;
+const PATCH_LIMIT_MS = 3000;
+const FRAG_TYPE = 'application/trickle-ice-sdpfrag';
 
 // addOpusNack asks for NACK-based repairs of Opus packets, which browsers do not offer by
 // default: one a=rtcp-fb:<pt> nack line per Opus payload type that lacks it.
@@ -51,7 +56,7 @@ async function fetchICEServers(url, token) {
   }
 }
 
-function gathered(pc) {
+function gathered(pc, limit = GATHER_LIMIT_MS) {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
@@ -60,7 +65,7 @@ function gathered(pc) {
       resolve();
     };
     pc.addEventListener('icegatheringstatechange', done);
-    setTimeout(resolve, GATHER_LIMIT_MS);
+    setTimeout(resolve, limit);
   });
 }
 
@@ -90,13 +95,120 @@ async function tuneSender(sender, maxBitrate) {
   }
 }
 
+// sdpLines splits SDP into lines without line ends.
+function sdpLines(sdp) {
+  return sdp.split(/\r?\n/).filter((l) => l !== '');
+}
+
+// mediaSections groups SDP lines: the session part, then one array per m= section.
+function mediaSections(lines) {
+  const sections = [[]];
+  for (const l of lines) {
+    if (l.startsWith('m=')) sections.push([]);
+    sections[sections.length - 1].push(l);
+  }
+  return sections;
+}
+
+function attribute(lines, key) {
+  const line = lines.find((l) => l.startsWith(`a=${key}:`));
+  return line ? line.slice(key.length + 3) : '';
+}
+
+// offerFrag is the sdpfrag (RFC 8840) of an ICE restart offer: its credentials, then each
+// media section's m= line, mid and candidates.
+export function offerFrag(sdp) {
+  const lines = sdpLines(sdp);
+  const out = [`a=ice-ufrag:${attribute(lines, 'ice-ufrag')}`, `a=ice-pwd:${attribute(lines, 'ice-pwd')}`];
+  for (const m of mediaSections(lines).slice(1)) {
+    out.push(m[0]);
+    if (attribute(m, 'mid')) out.push(`a=mid:${attribute(m, 'mid')}`);
+    out.push(...m.filter((l) => l.startsWith('a=candidate:') || l === 'a=end-of-candidates'));
+  }
+  return out.join('\r\n') + '\r\n';
+}
+
+// parseFrag reads a server's sdpfrag: credentials and, per media section, mid and lines
+// (candidates and end-of-candidates).
+export function parseFrag(text) {
+  const [head, ...sections] = mediaSections(sdpLines(text));
+  const all = sdpLines(text);
+  return {
+    ufrag: attribute(all, 'ice-ufrag'),
+    pwd: attribute(all, 'ice-pwd'),
+    loose: head.filter(isCandidateLine),
+    sections: sections.map((m) => ({ mid: attribute(m, 'mid'), lines: m.filter(isCandidateLine) })),
+  };
+}
+
+function isCandidateLine(l) {
+  return l.startsWith('a=candidate:') || l === 'a=end-of-candidates';
+}
+
+// restartAnswer rewrites the answer in use with the credentials and candidates of the
+// server's restart frag, and a new session version.
+export function restartAnswer(answer, fragText) {
+  const frag = parseFrag(fragText);
+  const eol = answer.includes('\r\n') ? '\r\n' : '\n';
+  const [head, ...sections] = mediaSections(sdpLines(answer));
+  const out = head.map((l) => rewriteICE(l, frag)).filter((l) => l !== null);
+  sections.forEach((m, i) => {
+    out.push(...m.map((l) => rewriteICE(l, frag)).filter((l) => l !== null));
+    const mine = frag.sections.find((s) => s.mid && s.mid === attribute(m, 'mid')) || frag.sections[i];
+    out.push(...(mine ? mine.lines : []), ...(i === 0 ? frag.loose : []));
+  });
+  return out.join(eol) + eol;
+}
+
+// rewriteICE replaces a credential line, drops an old candidate line (null) and bumps the
+// origin's session version.
+function rewriteICE(line, frag) {
+  if (line.startsWith('a=ice-ufrag:')) return `a=ice-ufrag:${frag.ufrag}`;
+  if (line.startsWith('a=ice-pwd:')) return `a=ice-pwd:${frag.pwd}`;
+  if (isCandidateLine(line)) return null;
+  const o = /^(o=\S+ \S+ )(\d+)( .*)$/.exec(line);
+  if (o) return o[1] + (BigInt(o[2]) + 1n).toString() + o[3];
+  return line;
+}
+
 // Session is one WHIP publication.
 export class Session {
-  constructor(pc, location, clipId, token) {
+  constructor(pc, location, clipId, token, etag) {
     this.pc = pc;
     this.location = location;
     this.clipId = clipId;
     this.token = token;
+    this.etag = etag; // of the ICE session, for If-Match on the next restart
+  }
+
+  // restartIce performs an ICE restart (RFC 9725 section 4.3): the new offer's credentials and
+  // candidates go to the server in a PATCH with If-Match, and the server's new ones replace
+  // those of the answer in use. The new ETag is kept for the next restart. On failure the
+  // offer is rolled back and the error thrown.
+  async restartIce() {
+    const offer = await this.pc.createOffer({ iceRestart: true });
+    await this.pc.setLocalDescription({ type: 'offer', sdp: addOpusNack(offer.sdp) });
+    try {
+      await gathered(this.pc, RESTART_GATHER_MS);
+      const frag = await this.patch(offerFrag(this.pc.localDescription.sdp));
+      await this.pc.setRemoteDescription({ type: 'answer', sdp: restartAnswer(this.pc.currentRemoteDescription.sdp, frag) });
+    } catch (err) {
+      if (this.pc.signalingState === 'have-local-offer') await this.pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
+      throw err;
+    }
+  }
+
+  // patch sends an ICE restart sdpfrag and returns the server's frag.
+  async patch(frag) {
+    const res = await fetch(this.location, {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': FRAG_TYPE, 'If-Match': this.etag || '*' },
+      body: frag,
+      signal: AbortSignal.timeout(PATCH_LIMIT_MS),
+    });
+    if (res.status !== 200) throw await errorOf(res);
+    this.etag = res.headers.get('ETag') || this.etag;
+    return await res.text();
   }
 
   // stop ends the recording (DELETE) and returns the server's answer: the clip as JSON.
@@ -129,7 +241,7 @@ export async function publish(url, token, stream, { videoBitrate = 2_500_000, au
     });
     if (res.status !== 201) throw await errorOf(res);
     const location = new URL(res.headers.get('Location'), new URL(url, document.baseURI)).href;
-    const session = new Session(pc, location, res.headers.get('Parley-Clip-Id'), token);
+    const session = new Session(pc, location, res.headers.get('Parley-Clip-Id'), token, res.headers.get('ETag'));
     await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
     await Promise.all(senders.map(([s, rate]) => tuneSender(s, rate)));
     return session;
