@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"parley/media/ffmpeg"
 )
 
 // Config is every setting of the binary. Each is a flag whose default comes from a
@@ -34,6 +37,7 @@ type Config struct {
 	MaxSessions  int           // concurrent recordings
 	MaxRecording time.Duration // longest recording without a link limit
 	Concurrency  int           // worker task concurrency
+	X264Preset   string        // speed/size trade-off of MP4 transcodes
 	LogLevel     string        // debug, info, warn, error
 	LogFormat    string        // text or json
 }
@@ -88,6 +92,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ICEServers, "ice-servers", env("PARLEY_ICE_SERVERS", ""), "comma-separated STUN/TURN URLs offered to clients, turn:user:pass@host:port for credentials (PARLEY_ICE_SERVERS)")
 	fs.IntVar(&c.MaxSessions, "max-sessions", envInt("PARLEY_MAX_SESSIONS", 200), "concurrent recordings (PARLEY_MAX_SESSIONS)")
 	fs.DurationVar(&c.MaxRecording, "max-recording", envDuration("PARLEY_MAX_RECORDING", time.Hour), "longest recording (PARLEY_MAX_RECORDING)")
+	fs.StringVar(&c.X264Preset, "x264-preset", env("PARLEY_X264_PRESET", ffmpeg.DefaultPreset), "x264 preset of MP4s: "+strings.Join(ffmpeg.Presets, ", ")+" (PARLEY_X264_PRESET)")
 	fs.IntVar(&c.Concurrency, "concurrency", envInt("PARLEY_CONCURRENCY", 2), "worker tasks at once (PARLEY_CONCURRENCY)")
 	fs.StringVar(&c.LogLevel, "log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error (PARLEY_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("PARLEY_LOG_FORMAT", "text"), "text or json (PARLEY_LOG_FORMAT)")
@@ -131,6 +136,9 @@ func (c *Config) normalize() error {
 		c.BaseURL = "http://localhost:" + port
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if !slices.Contains(ffmpeg.Presets, c.X264Preset) {
+		return fmt.Errorf("PARLEY_X264_PRESET %q is not one of %s", c.X264Preset, strings.Join(ffmpeg.Presets, ", "))
+	}
 	if c.S3Endpoint != "" && (c.S3AccessKey == "" || c.S3SecretKey == "") {
 		return fmt.Errorf("PARLEY_S3_ENDPOINT needs PARLEY_S3_ACCESS_KEY and PARLEY_S3_SECRET_KEY")
 	}

@@ -178,3 +178,22 @@ func TestProductionShape(t *testing.T) {
 		t.Fatalf("readyz = %d: %v", code, ready)
 	}
 }
+
+func TestInvalidSettingsAreRefused(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"unknown preset", []string{"-x264-preset", "warp"}},
+		{"s3 without keys", []string{"-s3-endpoint", "127.0.0.1:1"}},
+		{"unknown flag", []string{"-colour", "red"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if code := run(context.Background(), append(tt.args, "-data-dir", t.TempDir()), &out, &out); code != 2 {
+				t.Errorf("parley %v exited %d, want 2:\n%s", tt.args, code, out.String())
+			}
+		})
+	}
+}

@@ -157,7 +157,7 @@ func work(ctx context.Context, d *deps) error {
 	if err := os.MkdirAll(tmp, 0o750); err != nil {
 		return fmt.Errorf("create worker temp dir: %w", err)
 	}
-	wd := worker.Deps{Service: d.service, Store: d.store, Blobs: d.blobs, FFmpeg: &ffmpeg.Runner{Log: d.log},
+	wd := worker.Deps{Service: d.service, Store: d.store, Blobs: d.blobs, FFmpeg: &ffmpeg.Runner{Log: d.log, Preset: d.cfg.X264Preset},
 		HTTP: &http.Client{Timeout: 15 * time.Second}, Log: d.log, TempDir: tmp}
 	srv := worker.NewServer(d.redis, d.log, d.cfg.Concurrency)
 	if err := srv.Start(worker.NewMux(wd, d.queue)); err != nil {

@@ -8,9 +8,16 @@ import (
 	"strings"
 )
 
+// DefaultPreset is the x264 preset MP4s are made with unless another is chosen: measured on
+// 2 cores on a hard 720p test pattern, veryfast ran 2.5× realtime, superfast 4.2× and
+// ultrafast 7.4× (at 1.6× superfast's size).
+const DefaultPreset = "superfast"
+
+// Presets are the x264 presets, fastest first.
+var Presets = []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"}
+
 // Encoding settings shared by the renditions.
 const (
-	x264Preset   = "veryfast"
 	x264CRF      = "23"
 	audioBitrate = "128k"
 	voiceBitrate = "96k"
@@ -37,13 +44,17 @@ func inputPath(p string) string {
 // size (rounded down to even numbers), which keeps the output size constant when the
 // recording changed resolution mid-stream; other aspect ratios are letterboxed. Without
 // audio in p the output has no audio stream. A nil p scales to the input's even size.
-func MP4Args(in, out string, p *Probe) []string {
+// preset is an x264 preset; "" means DefaultPreset.
+func MP4Args(in, out string, p *Probe, preset string) []string {
+	if preset == "" {
+		preset = DefaultPreset
+	}
 	args := append(common(), "-i", inputPath(in), "-map", "0:v:0")
 	if p != nil && p.HasAudio {
 		args = append(args, "-map", "0:a:0")
 	}
 	args = append(args, "-vf", fitFilter(p),
-		"-c:v", "libx264", "-preset", x264Preset, "-crf", x264CRF, "-pix_fmt", "yuv420p")
+		"-c:v", "libx264", "-preset", preset, "-crf", x264CRF, "-pix_fmt", "yuv420p")
 	if p != nil && p.HasAudio {
 		args = append(args, "-c:a", "aac", "-b:a", audioBitrate)
 	}

@@ -48,7 +48,7 @@ func BenchmarkMP4Pipeline(b *testing.B) {
 // BenchmarkMP4BareFFmpeg runs ffmpeg with MP4Args and nothing else around it.
 func BenchmarkMP4BareFFmpeg(b *testing.B) {
 	in, p := benchFixture(b)
-	args := MP4Args(in, filepath.Join(b.TempDir(), "out.mp4"), p)
+	args := MP4Args(in, filepath.Join(b.TempDir(), "out.mp4"), p, "")
 	for b.Loop() {
 		if out, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
 			b.Fatalf("ffmpeg: %v\n%s", err, out)

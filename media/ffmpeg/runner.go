@@ -19,6 +19,7 @@ type Runner struct {
 	FFmpeg  string       // program path; "" means "ffmpeg" from PATH
 	FFprobe string       // program path; "" means "ffprobe" from PATH
 	Log     *slog.Logger // optional; each run is logged at debug level
+	Preset  string       // x264 preset of MP4s; "" means DefaultPreset
 }
 
 // stderrTail is how much of a failed run's stderr goes into its error.
@@ -196,7 +197,7 @@ func (r *Runner) videoRenditions(ctx context.Context, in, dir string, p *Probe) 
 
 // MP4 transcodes in to out with MP4Args: the MP4 step of Renditions.
 func (r *Runner) MP4(ctx context.Context, in, out string, p *Probe) error {
-	if err := r.Run(ctx, MP4Args(in, out, p)); err != nil {
+	if err := r.Run(ctx, MP4Args(in, out, p, r.Preset)); err != nil {
 		return fmt.Errorf("mp4: %w", err)
 	}
 	return nil
