@@ -20,6 +20,7 @@ import (
 	"parley/media/localfs"
 	"parley/media/mediatest"
 	"parley/media/s3"
+	"parley/media/waveform"
 )
 
 // Redis databases this package's tests may use (assigned to it; each test flushes its own).
@@ -71,7 +72,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	e.svc = media.NewService(e.store, e.q)
 	e.deps = Deps{
 		Service: e.svc, Store: e.store, Blobs: e.blobs, Log: testLogger(t),
-		FFmpeg: &ffmpeg.Runner{Log: testLogger(t)}, TempDir: e.tempDir,
+		Transcoder: ffmpeg.Transcoder{Runner: &ffmpeg.Runner{Log: testLogger(t)}}, Waveform: waveform.Renderer{}, TempDir: e.tempDir,
 	}
 	e.ws, e.thread = e.workspace(0)
 	return e

@@ -14,18 +14,18 @@ import (
 	"github.com/hibiken/asynq"
 
 	"parley/media"
-	"parley/media/ffmpeg"
 )
 
 // Deps are what the task handlers work with. HTTP, Log and TempDir are optional.
 type Deps struct {
-	Service *media.Service
-	Store   media.Store
-	Blobs   media.Blobs
-	FFmpeg  *ffmpeg.Runner
-	HTTP    *http.Client // for webhook deliveries; defaults to a client with a 30 s timeout
-	Log     *slog.Logger // defaults to discarding
-	TempDir string       // scratch space for transcoding; defaults to os.TempDir()
+	Service    *media.Service
+	Store      media.Store
+	Blobs      media.Blobs
+	Transcoder media.Transcoder       // ffmpeg in production
+	Waveform   media.WaveformRenderer // peaks and their image
+	HTTP       *http.Client           // for webhook deliveries; defaults to a client with a 30 s timeout
+	Log        *slog.Logger           // defaults to discarding
+	TempDir    string                 // scratch space for transcoding; defaults to os.TempDir()
 }
 
 // handlers holds the task handlers and what they share.

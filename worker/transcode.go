@@ -14,7 +14,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"parley/media"
-	"parley/media/ffmpeg"
 )
 
 // TypeTranscode makes a clip's renditions from its original: MP4, poster and storyboard for
@@ -59,7 +58,7 @@ func (h *handlers) settle(ctx context.Context, c *media.Clip, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, ffmpeg.ErrUnsupported):
+	case errors.Is(err, media.ErrUnsupportedMedia):
 		return h.failClip(ctx, c, unsupportedReason, err)
 	case errors.Is(err, errMissing):
 		return h.failClip(ctx, c, missingReason, err)
@@ -78,7 +77,7 @@ func (h *handlers) transcodeIn(ctx context.Context, dir string, c *media.Clip) e
 	if err != nil {
 		return err
 	}
-	p, err := h.FFmpeg.Probe(ctx, orig)
+	p, err := h.Transcoder.Probe(ctx, orig)
 	if err != nil {
 		return fmt.Errorf("probe clip %s: %w", c.ID, err)
 	}
@@ -92,7 +91,7 @@ func (h *handlers) transcodeIn(ctx context.Context, dir string, c *media.Clip) e
 }
 
 // afterTranscode records the renditions and then finishes the clip or queues its waveform.
-func (h *handlers) afterTranscode(ctx context.Context, id string, p *ffmpeg.Probe, apply func(*media.Clip)) error {
+func (h *handlers) afterTranscode(ctx context.Context, id string, p media.MediaInfo, apply func(*media.Clip)) error {
 	c, won, err := h.step(ctx, id, p.HasAudio, apply)
 	switch {
 	case err != nil:
@@ -114,8 +113,8 @@ func transcoded(c *media.Clip) bool {
 }
 
 // renditions makes and uploads the renditions and returns how to record them on the clip.
-func (h *handlers) renditions(ctx context.Context, c *media.Clip, orig, dir string, p *ffmpeg.Probe) (func(*media.Clip), error) {
-	r, err := h.FFmpeg.Renditions(ctx, orig, dir, p)
+func (h *handlers) renditions(ctx context.Context, c *media.Clip, orig, dir string, p media.MediaInfo) (func(*media.Clip), error) {
+	r, err := h.Transcoder.Renditions(ctx, orig, dir, p)
 	if err != nil {
 		return nil, fmt.Errorf("renditions of clip %s: %w", c.ID, err)
 	}
@@ -127,7 +126,7 @@ func (h *handlers) renditions(ctx context.Context, c *media.Clip, orig, dir stri
 }
 
 // applyTranscode records rendition keys and what the probe found on a clip.
-func applyTranscode(c *media.Clip, keys media.MediaKeys, p *ffmpeg.Probe) {
+func applyTranscode(c *media.Clip, keys media.MediaKeys, p media.MediaInfo) {
 	c.Media.MP4, c.Media.Audio, c.Media.Poster = keys.MP4, keys.Audio, keys.Poster
 	c.Media.Storyboard, c.Media.StoryboardVTT = keys.Storyboard, keys.StoryboardVTT
 	c.DurationMS, c.Width, c.Height = p.DurationMS, p.Width, p.Height
@@ -138,17 +137,17 @@ func applyTranscode(c *media.Clip, keys media.MediaKeys, p *ffmpeg.Probe) {
 }
 
 // uploadRenditions stores the files made under the clip's deterministic keys.
-func (h *handlers) uploadRenditions(ctx context.Context, clipID string, r ffmpeg.Renditions) (media.MediaKeys, error) {
+func (h *handlers) uploadRenditions(ctx context.Context, clipID string, r media.Renditions) (media.MediaKeys, error) {
 	var keys media.MediaKeys
 	files := []struct {
 		local, name, contentType string
 		key                      *string
 	}{
-		{r.MP4, ffmpeg.MP4Name, "video/mp4", &keys.MP4},
-		{r.Audio, ffmpeg.AudioName, "audio/mp4", &keys.Audio},
-		{r.Poster, ffmpeg.PosterName, "image/jpeg", &keys.Poster},
-		{r.Storyboard, ffmpeg.StoryboardName, "image/jpeg", &keys.Storyboard},
-		{r.StoryboardVTT, ffmpeg.StoryboardVTTName, "text/vtt", &keys.StoryboardVTT},
+		{r.MP4, "video.mp4", "video/mp4", &keys.MP4},
+		{r.Audio, "audio.m4a", "audio/mp4", &keys.Audio},
+		{r.Poster, "poster.jpg", "image/jpeg", &keys.Poster},
+		{r.Storyboard, "storyboard.jpg", "image/jpeg", &keys.Storyboard},
+		{r.StoryboardVTT, "storyboard.vtt", "text/vtt", &keys.StoryboardVTT},
 	}
 	for _, f := range files {
 		if f.local == "" {

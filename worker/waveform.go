@@ -11,21 +11,13 @@ import (
 	"github.com/hibiken/asynq"
 
 	"parley/media"
-	"parley/media/ffmpeg"
-	"parley/media/waveform"
 )
 
 // TypeWaveform draws a clip's waveform: peaks as audiowaveform JSON v2 and a PNG for unfurls.
 const TypeWaveform = "clip:waveform"
 
-// Waveform parameters: the sample rate the audio is decoded at, bits per peak value, and
-// the size of the PNG.
-const (
-	waveformSampleRate = 16000
-	waveformBits       = 8
-	waveformPNGWidth   = 1200
-	waveformPNGHeight  = 240
-)
+// waveformSampleRate is the rate a clip's audio is decoded at for its waveform.
+const waveformSampleRate = 16000
 
 // newWaveform is the waveform task of a clip: one copy per clip in the queue.
 func newWaveform(clipID string) job {
@@ -68,54 +60,40 @@ func (h *handlers) drawWaveform(ctx context.Context, c *media.Clip) (func(*media
 		return nil, fmt.Errorf("make temp dir: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	peaks, err := h.peaks(ctx, c, dir)
+	doc, img, err := h.render(ctx, c, dir)
 	if err != nil {
 		return nil, err
 	}
 	jsonKey, pngKey := media.RenditionKey(c.ID, "waveform.json"), media.RenditionKey(c.ID, "waveform.png")
-	if err := h.putWaveform(ctx, peaks, jsonKey, pngKey); err != nil {
+	if err := h.put(ctx, jsonKey, doc, "application/json"); err != nil {
+		return nil, err
+	}
+	if err := h.put(ctx, pngKey, img, "image/png"); err != nil {
 		return nil, err
 	}
 	return func(c *media.Clip) { c.Media.Waveform, c.Media.WaveformImage = jsonKey, pngKey }, nil
 }
 
-// peaks decodes the clip's original to mono PCM and reduces it to peaks.
-func (h *handlers) peaks(ctx context.Context, c *media.Clip, dir string) (*waveform.Peaks, error) {
+// render decodes the clip's original to mono PCM and draws its peaks as JSON and PNG.
+func (h *handlers) render(ctx context.Context, c *media.Clip, dir string) ([]byte, []byte, error) {
 	orig, err := h.download(ctx, c, dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	wav := filepath.Join(dir, "audio.wav")
-	if err := h.FFmpeg.Run(ctx, ffmpeg.WAVArgs(orig, wav, waveformSampleRate)); err != nil {
-		return nil, fmt.Errorf("decode audio of clip %s: %w", c.ID, err)
+	if err := h.Transcoder.PCM(ctx, orig, wav, waveformSampleRate); err != nil {
+		return nil, nil, fmt.Errorf("decode audio of clip %s: %w", c.ID, err)
 	}
 	f, err := os.Open(wav)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", wav, err)
+		return nil, nil, fmt.Errorf("open %s: %w", wav, err)
 	}
 	defer f.Close()
-	spp := waveform.SamplesPerPixelFor(c.DurationMS, waveformSampleRate)
-	p, err := waveform.FromWAV(f, spp, waveformBits)
-	if err != nil {
-		return nil, fmt.Errorf("peaks of clip %s: %w", c.ID, err)
+	var doc, img bytes.Buffer
+	if err := h.Waveform.Render(f, waveformSampleRate, c.DurationMS, &doc, &img); err != nil {
+		return nil, nil, fmt.Errorf("waveform of clip %s: %w", c.ID, err)
 	}
-	return p, nil
-}
-
-// putWaveform stores the peaks as JSON and as a PNG.
-func (h *handlers) putWaveform(ctx context.Context, p *waveform.Peaks, jsonKey, pngKey string) error {
-	doc, err := p.JSON()
-	if err != nil {
-		return fmt.Errorf("waveform json: %w", err)
-	}
-	if err := h.put(ctx, jsonKey, doc, "application/json"); err != nil {
-		return err
-	}
-	var img bytes.Buffer
-	if err := p.PNG(&img, waveformPNGWidth, waveformPNGHeight); err != nil {
-		return fmt.Errorf("waveform png: %w", err)
-	}
-	return h.put(ctx, pngKey, img.Bytes(), "image/png")
+	return doc.Bytes(), img.Bytes(), nil
 }
 
 // put stores bytes in blobs.

@@ -23,6 +23,7 @@ import (
 	"parley/media"
 	"parley/media/ffmpeg"
 	"parley/media/rtc"
+	"parley/media/waveform"
 	"parley/worker"
 )
 
@@ -157,8 +158,9 @@ func work(ctx context.Context, d *deps) error {
 	if err := os.MkdirAll(tmp, 0o750); err != nil {
 		return fmt.Errorf("create worker temp dir: %w", err)
 	}
-	wd := worker.Deps{Service: d.service, Store: d.store, Blobs: d.blobs, FFmpeg: &ffmpeg.Runner{Log: d.log, Preset: d.cfg.X264Preset},
-		HTTP: &http.Client{Timeout: 15 * time.Second}, Log: d.log, TempDir: tmp}
+	wd := worker.Deps{Service: d.service, Store: d.store, Blobs: d.blobs,
+		Transcoder: ffmpeg.Transcoder{Runner: &ffmpeg.Runner{Log: d.log, Preset: d.cfg.X264Preset}},
+		Waveform:   waveform.Renderer{}, HTTP: &http.Client{Timeout: 15 * time.Second}, Log: d.log, TempDir: tmp}
 	srv := worker.NewServer(d.redis, d.log, d.cfg.Concurrency)
 	if err := srv.Start(worker.NewMux(wd, d.queue)); err != nil {
 		return fmt.Errorf("start worker: %w", err)

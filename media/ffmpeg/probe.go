@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"parley/media"
 	"strconv"
 	"strings"
 )
 
 // ErrUnsupported marks input that ffmpeg cannot use: corrupt data, an unknown container, or
 // no usable audio or video stream. Retrying does not help; callers treat it as permanent.
-var ErrUnsupported = errors.New("unsupported or corrupt media")
+var ErrUnsupported = media.ErrUnsupportedMedia
 
 // Probe is what ffprobe says about a media file, reduced to what the renditions need.
 // It describes the first video and the first audio stream (cover art is not video).
