@@ -67,11 +67,7 @@ func (s *Store) GetClip(ctx context.Context, id string) (*media.Clip, error) {
 // ThreadClips returns a thread's clips in creation order.
 func (s *Store) ThreadClips(ctx context.Context, threadID string) ([]*media.Clip, error) {
 	const q = `SELECT ` + clipCols + ` FROM clips WHERE thread_id = $1 ORDER BY created_at, id`
-	cs, err := list(ctx, s, scanClip, q, threadID)
-	if err != nil {
-		return nil, fmt.Errorf("list clips of thread %s: %w", threadID, err)
-	}
-	return cs, nil
+	return list(ctx, s, scanClip, fmt.Sprintf("clips of thread %s", threadID), q, threadID)
 }
 
 // UpdateClip reads the clip, applies fn and writes it back if nobody changed it meanwhile,
@@ -139,11 +135,7 @@ func backoff(ctx context.Context, attempt int) error {
 func (s *Store) ClipsByStatus(ctx context.Context, status media.ClipStatus, updatedBefore time.Time, limit int) ([]*media.Clip, error) {
 	const q = `SELECT ` + clipCols + ` FROM clips WHERE status = $1 AND updated_at < $2
 		ORDER BY updated_at, id LIMIT $3`
-	cs, err := list(ctx, s, scanClip, q, string(status), micros(updatedBefore), limitOrAll(limit))
-	if err != nil {
-		return nil, fmt.Errorf("list %s clips: %w", status, err)
-	}
-	return cs, nil
+	return list(ctx, s, scanClip, fmt.Sprintf("%s clips", status), q, string(status), micros(updatedBefore), limitOrAll(limit))
 }
 
 // ClipsCreatedBefore returns up to limit clips of a workspace created before the given time,
@@ -151,11 +143,7 @@ func (s *Store) ClipsByStatus(ctx context.Context, status media.ClipStatus, upda
 func (s *Store) ClipsCreatedBefore(ctx context.Context, workspaceID string, before time.Time, limit int) ([]*media.Clip, error) {
 	const q = `SELECT ` + clipCols + ` FROM clips WHERE workspace_id = $1 AND created_at < $2
 		ORDER BY created_at, id LIMIT $3`
-	cs, err := list(ctx, s, scanClip, q, workspaceID, micros(before), limitOrAll(limit))
-	if err != nil {
-		return nil, fmt.Errorf("list clips of %s created before %s: %w", workspaceID, before, err)
-	}
-	return cs, nil
+	return list(ctx, s, scanClip, fmt.Sprintf("clips of %s created before %s", workspaceID, before), q, workspaceID, micros(before), limitOrAll(limit))
 }
 
 // DeleteClip removes a clip with its reactions and the comments on it; ENOTFOUND if none.

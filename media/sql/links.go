@@ -52,11 +52,7 @@ func (s *Store) RecorderLinkByTokenHash(ctx context.Context, hash string) (*medi
 // ListRecorderLinks returns a workspace's links, oldest first.
 func (s *Store) ListRecorderLinks(ctx context.Context, workspaceID string) ([]*media.RecorderLink, error) {
 	const q = `SELECT ` + linkCols + ` FROM recorder_links WHERE workspace_id = $1 ORDER BY created_at, id`
-	ls, err := list(ctx, s, scanLink, q, workspaceID)
-	if err != nil {
-		return nil, fmt.Errorf("list recorder links of %s: %w", workspaceID, err)
-	}
-	return ls, nil
+	return list(ctx, s, scanLink, fmt.Sprintf("recorder links of %s", workspaceID), q, workspaceID)
 }
 
 // UseRecorderLink counts one use if the link is usable at now, in one conditional UPDATE, so

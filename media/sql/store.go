@@ -152,8 +152,16 @@ func getOne[T any](row *dbsql.Row, scan func(scanner) (T, error), what, id strin
 	return v, nil
 }
 
-// list runs a query and scans every row.
-func list[T any](ctx context.Context, s *Store, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+// list runs a query and scans every row; what names the rows in an error.
+func list[T any](ctx context.Context, s *Store, scan func(scanner) (T, error), what, query string, args ...any) ([]T, error) {
+	out, err := scanAll(ctx, s, scan, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", what, err)
+	}
+	return out, nil
+}
+
+func scanAll[T any](ctx context.Context, s *Store, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

@@ -40,11 +40,7 @@ func (s *Store) GetThread(ctx context.Context, id string) (*media.Thread, error)
 func (s *Store) ListThreads(ctx context.Context, workspaceID string, limit int) ([]*media.Thread, error) {
 	const q = `SELECT ` + threadCols + ` FROM threads WHERE workspace_id = $1
 		ORDER BY last_activity_at DESC, id DESC LIMIT $2`
-	ts, err := list(ctx, s, scanThread, q, workspaceID, limitOrAll(limit))
-	if err != nil {
-		return nil, fmt.Errorf("list threads of %s: %w", workspaceID, err)
-	}
-	return ts, nil
+	return list(ctx, s, scanThread, fmt.Sprintf("threads of %s", workspaceID), q, workspaceID, limitOrAll(limit))
 }
 
 // TouchThread adds to the thread's counts and moves its last activity forward (never back).
@@ -121,11 +117,7 @@ func (s *Store) CreateComment(ctx context.Context, c *media.Comment) error {
 // ListComments returns a thread's comments in creation order.
 func (s *Store) ListComments(ctx context.Context, threadID string) ([]*media.Comment, error) {
 	const q = `SELECT ` + commentCols + ` FROM comments WHERE thread_id = $1 ORDER BY created_at, id`
-	cs, err := list(ctx, s, scanComment, q, threadID)
-	if err != nil {
-		return nil, fmt.Errorf("list comments of %s: %w", threadID, err)
-	}
-	return cs, nil
+	return list(ctx, s, scanComment, fmt.Sprintf("comments of %s", threadID), q, threadID)
 }
 
 const reactionCols = "id, workspace_id, clip_id, emoji, at_ms, author, created_at"
@@ -152,9 +144,5 @@ func (s *Store) CreateReaction(ctx context.Context, r *media.Reaction) error {
 // ListReactions returns a clip's reactions in creation order.
 func (s *Store) ListReactions(ctx context.Context, clipID string) ([]*media.Reaction, error) {
 	const q = `SELECT ` + reactionCols + ` FROM reactions WHERE clip_id = $1 ORDER BY created_at, id`
-	rs, err := list(ctx, s, scanReaction, q, clipID)
-	if err != nil {
-		return nil, fmt.Errorf("list reactions of %s: %w", clipID, err)
-	}
-	return rs, nil
+	return list(ctx, s, scanReaction, fmt.Sprintf("reactions of %s", clipID), q, clipID)
 }

@@ -44,11 +44,7 @@ func (s *Store) GetWebhook(ctx context.Context, id string) (*media.Webhook, erro
 // ListWebhooks returns a workspace's webhooks, oldest first.
 func (s *Store) ListWebhooks(ctx context.Context, workspaceID string) ([]*media.Webhook, error) {
 	const q = `SELECT ` + webhookCols + ` FROM webhooks WHERE workspace_id = $1 ORDER BY created_at, id`
-	ws, err := list(ctx, s, scanWebhook, q, workspaceID)
-	if err != nil {
-		return nil, fmt.Errorf("list webhooks of %s: %w", workspaceID, err)
-	}
-	return ws, nil
+	return list(ctx, s, scanWebhook, fmt.Sprintf("webhooks of %s", workspaceID), q, workspaceID)
 }
 
 // UpdateWebhook saves a webhook's URL, secret and events; ENOTFOUND if its workspace has no
@@ -121,9 +117,5 @@ func (s *Store) CreateDelivery(ctx context.Context, d *media.Delivery) error {
 // ListDeliveries returns an event's delivery attempts in order.
 func (s *Store) ListDeliveries(ctx context.Context, eventID string) ([]*media.Delivery, error) {
 	const q = `SELECT ` + deliveryCols + ` FROM deliveries WHERE event_id = $1 ORDER BY attempt, created_at, id`
-	ds, err := list(ctx, s, scanDelivery, q, eventID)
-	if err != nil {
-		return nil, fmt.Errorf("list deliveries of %s: %w", eventID, err)
-	}
-	return ds, nil
+	return list(ctx, s, scanDelivery, fmt.Sprintf("deliveries of %s", eventID), q, eventID)
 }

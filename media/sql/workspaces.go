@@ -36,11 +36,7 @@ func (s *Store) GetWorkspace(ctx context.Context, id string) (*media.Workspace, 
 
 // ListWorkspaces returns every workspace, oldest first.
 func (s *Store) ListWorkspaces(ctx context.Context) ([]*media.Workspace, error) {
-	ws, err := list(ctx, s, scanWorkspace, `SELECT `+workspaceCols+` FROM workspaces ORDER BY created_at, id`)
-	if err != nil {
-		return nil, fmt.Errorf("list workspaces: %w", err)
-	}
-	return ws, nil
+	return list(ctx, s, scanWorkspace, "workspaces", `SELECT `+workspaceCols+` FROM workspaces ORDER BY created_at, id`)
 }
 
 // UpdateWorkspace saves a workspace's name and retention; ENOTFOUND if none.
@@ -80,11 +76,7 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash string) (*media.APIKey, e
 // ListAPIKeys returns a workspace's keys, oldest first.
 func (s *Store) ListAPIKeys(ctx context.Context, workspaceID string) ([]*media.APIKey, error) {
 	const q = `SELECT ` + apiKeyCols + ` FROM api_keys WHERE workspace_id = $1 ORDER BY created_at, id`
-	ks, err := list(ctx, s, scanAPIKey, q, workspaceID)
-	if err != nil {
-		return nil, fmt.Errorf("list api keys of %s: %w", workspaceID, err)
-	}
-	return ks, nil
+	return list(ctx, s, scanAPIKey, fmt.Sprintf("api keys of %s", workspaceID), q, workspaceID)
 }
 
 // RevokeAPIKey marks a workspace's key revoked at the given time (the first revocation
