@@ -96,7 +96,7 @@ func (s *Server) log() *slog.Logger {
 	if s.Log != nil {
 		return s.Log
 	}
-	return slog.Default()
+	return slog.New(slog.DiscardHandler)
 }
 
 func (s *Server) healthz(c *fiber.Ctx) error {
