@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -337,8 +338,12 @@ func checkEmbedPlays(t *testing.T, ctx context.Context, in *instance, shots, id 
 	waitFor(t, ctx, "share player", playerJS+`.media && `+playerJS+`.media.readyState >= 1`, 20*time.Second)
 	screenshot(t, ctx, shots, "share-video")
 	noProblems(t, ctx, "share")
+	putCaptions(t, in, id, "WEBVTT\n\n00:00.000 --> 00:04.000\nHello from the captions\n")
 	browse(t, ctx, "open embed page", chromedp.Navigate(in.BaseURL+"/embed/"+id))
 	waitFor(t, ctx, "embed player", playerJS+`.media && `+playerJS+`.media.readyState >= 2`, 20*time.Second)
+	waitFor(t, ctx, "captions shown", `(() => { const tt = `+playerJS+`.media.textTracks;
+		return tt.length === 1 && tt[0].mode === 'showing' && tt[0].cues && tt[0].cues.length === 1 &&
+			tt[0].cues[0].text === 'Hello from the captions'; })()`, 20*time.Second)
 	if src := eval[string](t, ctx, playerJS+`.media.currentSrc`); !strings.Contains(src, "/clips/"+id+"/") || strings.Contains(src, "original") {
 		t.Errorf("embed plays %q, want the clip's mp4", src)
 	}
@@ -399,5 +404,21 @@ func checkWHIPHelpers(t *testing.T, ctx context.Context, in *instance) {
 	}}
 	if diff := cmp.Diff(want, got); diff != "" || got.PT == "" {
 		t.Errorf("WHIP helpers (-want +got):\n%s", diff)
+	}
+}
+
+// putCaptions uploads WebVTT captions for a clip with the admin key.
+func putCaptions(t *testing.T, in *instance, id, vtt string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPut, in.BaseURL+"/api/v1/clips/"+id+"/captions", strings.NewReader(vtt))
+	req.Header.Set("Content-Type", "text/vtt")
+	req.Header.Set("Authorization", "Bearer "+in.AdminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("PUT captions: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT captions = %d", resp.StatusCode)
 	}
 }
