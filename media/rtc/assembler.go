@@ -57,6 +57,15 @@ func (a *assembler) pushAudio(p *rtp.Packet) {
 	a.emit(p.Timestamp, data, true, 0, 0)
 }
 
+// end counts a frame still gathered when the stream ends (its last packets never came) as
+// dropped.
+func (a *assembler) end() {
+	if len(a.pkts) > 0 {
+		a.dropped++
+		a.pkts = a.pkts[:0]
+	}
+}
+
 // breakChain drops the frame being gathered and waits for a keyframe.
 func (a *assembler) breakChain() {
 	if len(a.pkts) > 0 {

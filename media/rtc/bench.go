@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"parley/media"
@@ -19,17 +20,22 @@ import (
 // (the clips it creates are real clips); Video is pre-encoded VP8 (720p at 1.5 Mbps for the
 // figures in the report), Voice is Opus (32 kbps).
 type BenchOptions struct {
-	Recordings   Recordings
-	Blobs        media.Blobs
-	Principal    media.Principal
-	SpoolDir     string
-	Log          *slog.Logger
-	Video        []Sample
-	Voice        []Sample
-	VideoStreams int             // concurrent video publishers (with voice); default 4
-	VoiceStreams int             // concurrent voice-only publishers; default 8
-	Duration     time.Duration   // how long each publisher sends in real time; default 10 s
-	LongClips    []time.Duration // recordings synthesised through the muxer and uploader (e.g. 1 and 10 minutes)
+	Recordings Recordings
+	Blobs      media.Blobs
+	Principal  media.Principal
+	SpoolDir   string
+	Log        *slog.Logger
+	Video      []Sample
+	Voice      []Sample
+	// PublisherCommand returns the command of the publisher process, one per phase: a program
+	// that calls RunBenchPublishers (e.g. the test binary re-executed). BenchIngest adds
+	// BenchPublishersEnv to its environment. Required.
+	PublisherCommand func(ctx context.Context) *exec.Cmd
+	VideoStreams     int             // concurrent video publishers (with voice); default 4
+	VoiceStreams     int             // concurrent voice-only publishers; default 8
+	Duration         time.Duration   // how long each publisher sends in real time; default 10 s
+	Parallel         int             // publishers connecting at once; default 16
+	LongClips        []time.Duration // recordings synthesised through the muxer and uploader (e.g. 1 and 10 minutes)
 }
 
 // Report is what BenchIngest measured.
@@ -39,24 +45,36 @@ type Report struct {
 	Long  []LongReport
 }
 
-// PhaseReport describes N publishers recorded concurrently over loopback WebRTC. CPU and heap
-// include the publishers, which run in the same process: they bound the ingest's cost.
+// PhaseReport describes N publishers recorded concurrently over loopback WebRTC. The
+// publishers run in a separate process: the server figures are the ingest's own (with
+// whatever else the benchmark process does, which is little while sending).
 type PhaseReport struct {
-	Streams      int
-	Duration     time.Duration
-	CPUPerStream float64 // share of one core per stream (ingest and publisher together)
-	FramesSent   int
-	FramesKept   int
+	Streams  int
+	Duration time.Duration
+	// CPUPerStream is the server's CPU (getrusage of this process) over the sending window,
+	// as a share of one core per stream.
+	CPUPerStream float64
+	// PublisherCPUPerStream is the same for the publisher process.
+	PublisherCPUPerStream float64
+	PublisherMaxLate      time.Duration // the latest a publisher wrote a sample after its time
+	PublisherPeakRSS      int64         // the publisher process's peak RSS (bytes)
+	Video, Audio          FrameCount
 	// FramesDropped were assembled incomplete or waited for a keyframe; PacketsGivenUp were
-	// never repaired by NACK.
+	// never repaired by NACK; UDPDrops are datagrams the kernel dropped at the ingest's socket
+	// (receive buffer full).
 	FramesDropped  int
 	PacketsGivenUp int
-	HeapPerRec     int64 // heap growth per recording (bytes), sampled at the end of sending
-	MaxRSS         int64 // process peak RSS (bytes)
+	UDPDrops       int
+	HeapPerRec     int64 // server heap growth per recording (bytes), after GC at the end of sending
+	RSSPerRec      int64 // server RSS growth per recording (bytes), from before connecting to the end of sending
+	PeakRSS        int64 // server peak RSS during the phase (VmHWM, bytes)
 	StopMax        time.Duration
 	StopMean       time.Duration
 	StopSlowest    StopTiming // where the slowest Stop spent its time
 }
+
+// FrameCount counts one kind of frame: sent by the publishers, kept by the ingest.
+type FrameCount struct{ Sent, Kept int }
 
 // LongReport describes one long recording written at full speed through the muxer, the spool
 // and the streamed multipart upload, then finished as Stop finishes a session.
@@ -70,12 +88,15 @@ type LongReport struct {
 	Close, Parts, Complete time.Duration
 }
 
-// BenchIngest runs the ingest benchmark: video and voice publishers on loopback, then long
-// synthesised recordings.
+// BenchIngest runs the ingest benchmark: video and voice publishers (in a separate process)
+// on loopback, then long synthesised recordings.
 func BenchIngest(ctx context.Context, o BenchOptions) (Report, error) {
 	o = o.withDefaults()
 	var r Report
-	ing, err := New(Config{ListenIP: "127.0.0.1", Loopback: true, SpoolDir: o.SpoolDir, MaxSessions: o.VideoStreams + o.VoiceStreams + 1}, o.Recordings, o.Blobs, o.Log)
+	if o.PublisherCommand == nil {
+		return r, errors.New("bench: PublisherCommand is required")
+	}
+	ing, err := benchIngest(o)
 	if err != nil {
 		return r, err
 	}
@@ -96,6 +117,18 @@ func BenchIngest(ctx context.Context, o BenchOptions) (Report, error) {
 	return r, nil
 }
 
+// benchIngest starts the ingest under test: room for every publisher, and an inactivity
+// limit that outlasts connecting hundreds of them.
+func benchIngest(o BenchOptions) (*Ingest, error) {
+	cfg := Config{ListenIP: "127.0.0.1", Loopback: true, SpoolDir: o.SpoolDir,
+		MaxSessions: o.VideoStreams + o.VoiceStreams + 1, Inactivity: time.Minute}
+	ing, err := New(cfg, o.Recordings, o.Blobs, o.Log)
+	if err != nil {
+		return nil, err
+	}
+	return ing, nil
+}
+
 func (o BenchOptions) withDefaults() BenchOptions {
 	if o.VideoStreams == 0 {
 		o.VideoStreams = 4
@@ -105,6 +138,9 @@ func (o BenchOptions) withDefaults() BenchOptions {
 	}
 	if o.Duration == 0 {
 		o.Duration = 10 * time.Second
+	}
+	if o.Parallel == 0 {
+		o.Parallel = 16
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -124,99 +160,117 @@ func loop(samples []Sample, d time.Duration) []Sample {
 	return out
 }
 
-// benchPhase records n publishers of clip concurrently.
+// benchPhase records n publishers of clip concurrently. The publishers run in a child
+// process and connect through a loopback signalling endpoint; this process only serves them.
 func benchPhase(ctx context.Context, ing *Ingest, o BenchOptions, n int, clip Clip) (PhaseReport, error) {
 	r := PhaseReport{Streams: n, Duration: o.Duration}
 	if n <= 0 {
 		return r, nil
 	}
-	clip = Clip{Video: loop(clip.Video, o.Duration), Audio: loop(clip.Audio, o.Duration)}
-	heap0 := heapInUse()
-	pubs, sessions, err := connectAll(ctx, ing, o, n, len(clip.Video) > 0)
-	defer closeAll(pubs)
+	ctx, cancel := context.WithTimeout(ctx, o.Duration+5*time.Minute)
+	defer cancel()
+	sig, err := startSignal(ing, media.PublishRequest{Principal: o.Principal, Recording: media.RecordingRequest{Kind: media.KindAny, Title: "bench"}}, o.Log)
 	if err != nil {
 		return r, err
 	}
-	cpu0, wall0 := cpuTime(), time.Now()
-	sent, err := sendAll(ctx, pubs, clip)
+	defer sig.close()
+	cfg := benchChildConfig{URL: sig.url, Streams: n, Parallel: o.Parallel}
+	dir, err := writeBenchClip(&cfg, clip, o.Duration)
 	if err != nil {
 		return r, err
 	}
-	r.CPUPerStream = (cpuTime() - cpu0).Seconds() / time.Since(wall0).Seconds() / float64(n)
-	r.HeapPerRec = (heapInUse() - heap0) / int64(n)
-	r.FramesSent = sent
-	for _, s := range sessions {
-		settle(s, sent/n)
+	defer os.RemoveAll(dir)
+	base := baseline(ing.Port())
+	child, err := startChild(ctx, o.PublisherCommand, cfg)
+	if err != nil {
+		return r, err
+	}
+	defer child.hangup()
+	sessions, err := r.measureSending(ing, child, sig, base)
+	if err != nil {
+		return r, err
 	}
 	r.StopMax, r.StopMean, err = stopAll(ctx, ing, sessions)
+	r.count(sessions, o.Log)
+	return r, errors.Join(err, child.hangup())
+}
+
+// writeBenchClip stores the clip, looped to d, in a new temporary directory for the
+// publisher process and returns the directory.
+func writeBenchClip(cfg *benchChildConfig, clip Clip, d time.Duration) (string, error) {
+	dir, err := os.MkdirTemp("", "parley-bench-")
+	if err != nil {
+		return "", fmt.Errorf("create clip dir: %w", err)
+	}
+	cfg.Clip = filepath.Join(dir, "clip.gob")
+	if err := writeClip(cfg.Clip, Clip{Video: loop(clip.Video, d), Audio: loop(clip.Audio, d)}); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
+}
+
+// phaseBase is the server's state before a phase's publishers connect.
+type phaseBase struct {
+	heap, rss int64
+	drops     int
+}
+
+// baseline returns freed memory to the system first, so that RSS growth is the phase's own.
+func baseline(port int) phaseBase {
+	resetMemory()
+	return phaseBase{heap: heapInUse(), rss: procStatus("VmRSS"), drops: udpDrops(port)}
+}
+
+// measureSending waits until the publisher process has sent everything, records what the
+// server and the publishers spent on it and returns the sessions once they have settled.
+func (r *PhaseReport) measureSending(ing *Ingest, child *benchChild, sig *benchSignal, base phaseBase) ([]*session, error) {
+	if _, err := child.next("sending"); err != nil {
+		return nil, err
+	}
+	cpu0, wall0 := cpuTime(), time.Now()
+	sent, err := child.next("sent")
+	if err != nil {
+		return nil, err
+	}
+	cpu, wall, n := cpuTime()-cpu0, time.Since(wall0), int64(r.Streams)
+	r.RSSPerRec, r.PeakRSS = (procStatus("VmRSS")-base.rss)/n, procStatus("VmHWM")
+	r.HeapPerRec = (heapInUse() - base.heap) / n
+	r.CPUPerStream = cpu.Seconds() / wall.Seconds() / float64(n)
+	r.PublisherCPUPerStream = sent.CPU.Seconds() / sent.Wall.Seconds() / float64(n)
+	r.PublisherMaxLate, r.PublisherPeakRSS = sent.MaxLate, sent.PeakRSS
+	r.Video.Sent, r.Audio.Sent = sent.Video, sent.Audio
+	sessions := sig.started()
+	if len(sessions) != r.Streams {
+		return sessions, fmt.Errorf("publishers started %d sessions, want %d", len(sessions), r.Streams)
+	}
+	for _, s := range sessions {
+		settle(s, (sent.Video+sent.Audio)/r.Streams)
+	}
+	r.UDPDrops = udpDrops(ing.Port()) - base.drops
+	return sessions, nil
+}
+
+// count adds up the frames the sessions kept and dropped and finds the slowest Stop.
+func (r *PhaseReport) count(sessions []*session, log *slog.Logger) {
 	for _, s := range sessions {
 		if total(s.timing) > total(r.StopSlowest) {
 			r.StopSlowest = s.timing
 		}
 		for _, st := range s.stats() {
-			r.FramesKept += st.Frames
+			fc := &r.Video
+			if st.Audio {
+				fc = &r.Audio
+			}
+			fc.Kept += st.Frames
 			r.FramesDropped += st.Dropped
 			r.PacketsGivenUp += st.Skipped
-			o.Log.Debug("bench track", "session", s.id, "stats", fmt.Sprintf("%+v", st))
+			log.Debug("bench track", "session", s.id, "stats", fmt.Sprintf("%+v", st))
 		}
 	}
-	r.MaxRSS = maxRSS()
-	return r, err
 }
 
 func total(t StopTiming) time.Duration { return t.Hangup + t.File + t.Upload + t.Domain }
-
-func connectAll(ctx context.Context, ing *Ingest, o BenchOptions, n int, video bool) ([]*Publisher, []*session, error) {
-	var pubs []*Publisher
-	var sessions []*session
-	for range n {
-		p, err := NewPublisher(PublisherOptions{Loopback: true}, video)
-		if err != nil {
-			return pubs, sessions, err
-		}
-		pubs = append(pubs, p)
-		res, err := p.Publish(ctx, ing, media.PublishRequest{Principal: o.Principal, Recording: media.RecordingRequest{Kind: media.KindAny, Title: "bench"}})
-		if err != nil {
-			return pubs, sessions, err
-		}
-		if err := p.Connected(ctx); err != nil {
-			return pubs, sessions, err
-		}
-		s, err := ing.session(res.SessionID)
-		if err != nil {
-			return pubs, sessions, err
-		}
-		sessions = append(sessions, s)
-	}
-	return pubs, sessions, nil
-}
-
-func closeAll(pubs []*Publisher) {
-	for _, p := range pubs {
-		p.Close()
-	}
-}
-
-// sendAll plays the clip on every publisher at once and returns the frames sent in total.
-func sendAll(ctx context.Context, pubs []*Publisher, clip Clip) (int, error) {
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	total := 0
-	var errs []error
-	for _, p := range pubs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			v, a, err := p.Send(ctx, clip)
-			mu.Lock()
-			defer mu.Unlock()
-			total += v + a
-			errs = append(errs, err)
-		}()
-	}
-	wg.Wait()
-	return total, errors.Join(errs...)
-}
 
 // settle waits until a session assembled want frames or its count stops moving for 2 s.
 func settle(s *session, want int) {
@@ -317,25 +371,6 @@ func feed(m *muxer, audio, video []Sample) error {
 	return nil
 }
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func maxRSS() int64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return ru.Maxrss * 1024 // kilobytes on Linux
-}
-
-func heapInUse() int64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return int64(ms.HeapInuse)
-}
-
 // String formats the report as a small table.
 func (r Report) String() string {
 	var b strings.Builder
@@ -343,9 +378,7 @@ func (r Report) String() string {
 		name string
 		r    PhaseReport
 	}{{"video 720p+voice", r.Video}, {"voice only", r.Voice}} {
-		fmt.Fprintf(&b, "%-17s streams %d × %s: CPU %.1f%% of a core per stream, frames kept %d/%d (dropped %d, packets given up %d), heap %.1f MiB per recording, peak RSS %.0f MiB, Stop max %s mean %s (slowest: %+v)\n",
-			p.name, p.r.Streams, p.r.Duration, 100*p.r.CPUPerStream, p.r.FramesKept, p.r.FramesSent, p.r.FramesDropped, p.r.PacketsGivenUp,
-			float64(p.r.HeapPerRec)/(1<<20), float64(p.r.MaxRSS)/(1<<20), p.r.StopMax.Round(time.Millisecond), p.r.StopMean.Round(time.Millisecond), p.r.StopSlowest)
+		p.r.format(&b, p.name)
 	}
 	for _, l := range r.Long {
 		fmt.Fprintf(&b, "long %-12s %.1f MiB: muxed and streamed in %s, Stop→playable %s (close %s, last parts %s, complete %s)\n",
@@ -353,4 +386,18 @@ func (r Report) String() string {
 			l.Close.Round(time.Millisecond), l.Parts.Round(time.Millisecond), l.Complete.Round(time.Millisecond))
 	}
 	return b.String()
+}
+
+// format writes one phase as three lines (go test keeps only ten lines of a benchmark's log).
+func (p PhaseReport) format(b *strings.Builder, name string) {
+	mib := func(n int64) float64 { return float64(n) / (1 << 20) }
+	ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+	fmt.Fprintf(b, "%-16s %d × %s; server: CPU %.2f%% of a core per stream, per recording heap %.2f MiB and RSS %.2f MiB, peak RSS %.0f MiB\n",
+		name, p.Streams, p.Duration, 100*p.CPUPerStream, mib(p.HeapPerRec), mib(p.RSSPerRec), mib(p.PeakRSS))
+	fmt.Fprintf(b, "  publishers: CPU %.2f%% per stream, pacing ≤ %s late, peak RSS %.0f MiB; kept/sent video %d/%d, audio %d/%d; dropped %d, given up %d, UDP drops %d\n",
+		100*p.PublisherCPUPerStream, ms(p.PublisherMaxLate), mib(p.PublisherPeakRSS),
+		p.Video.Kept, p.Video.Sent, p.Audio.Kept, p.Audio.Sent, p.FramesDropped, p.PacketsGivenUp, p.UDPDrops)
+	t := p.StopSlowest
+	fmt.Fprintf(b, "  Stop max %s mean %s; slowest: hangup %s, file %s, upload %s, domain %s\n",
+		ms(p.StopMax), ms(p.StopMean), ms(t.Hangup), ms(t.File), ms(t.Upload), ms(t.Domain))
 }

@@ -2,15 +2,18 @@ package rtc
 
 import (
 	"context"
+	"log/slog"
 	"os"
+	"os/exec"
 	"strconv"
 	"testing"
 	"time"
 )
 
 // BenchmarkIngest runs BenchIngest once (use -benchtime=1x) against the real domain and local
-// blobs. PARLEY_BENCH_VIDEO / PARLEY_BENCH_VOICE set the publisher counts, PARLEY_BENCH_SECONDS
-// the real-time length, PARLEY_BENCH_LONG the synthesised clips in minutes (e.g. "1,10").
+// blobs, with the publishers in a child process (TestBenchPublishers). PARLEY_BENCH_VIDEO /
+// PARLEY_BENCH_VOICE set the publisher counts, PARLEY_BENCH_SECONDS the real-time length,
+// PARLEY_BENCH_LONG1 / PARLEY_BENCH_LONG2 the synthesised clips in minutes (0 skips one).
 func BenchmarkIngest(b *testing.B) {
 	e := newEnv(b, Config{})
 	video, err := LoadIVF(fixture(b, "bench-720p.ivf", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-t", "10",
@@ -25,7 +28,8 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	o := BenchOptions{
 		Log: testLogger(b), Recordings: e.svc, Blobs: e.blobs, Principal: e.who, SpoolDir: b.TempDir(), Video: video, Voice: voice,
-		VideoStreams: envInt("PARLEY_BENCH_VIDEO", 4), VoiceStreams: envInt("PARLEY_BENCH_VOICE", 8),
+		PublisherCommand: benchPublishers,
+		VideoStreams:     envInt("PARLEY_BENCH_VIDEO", 4), VoiceStreams: envInt("PARLEY_BENCH_VOICE", 8),
 		Duration: time.Duration(envInt("PARLEY_BENCH_SECONDS", 10)) * time.Second,
 	}
 	for _, m := range []int{envInt("PARLEY_BENCH_LONG1", 1), envInt("PARLEY_BENCH_LONG2", 10)} {
@@ -45,6 +49,24 @@ func BenchmarkIngest(b *testing.B) {
 		for _, l := range r.Long {
 			b.ReportMetric(float64(l.Finish.Milliseconds()), "ms-finish-"+strconv.Itoa(int(l.Duration.Minutes()))+"min")
 		}
+	}
+}
+
+// benchPublishers re-executes the test binary to run TestBenchPublishers alone.
+func benchPublishers(ctx context.Context) *exec.Cmd {
+	return exec.CommandContext(ctx, os.Args[0], "-test.run=^TestBenchPublishers$")
+}
+
+// TestBenchPublishers is BenchmarkIngest's publisher process; it skips unless started as one
+// (BenchPublishersEnv set).
+func TestBenchPublishers(t *testing.T) {
+	config := os.Getenv(BenchPublishersEnv)
+	if config == "" {
+		t.Skip("runs only as BenchmarkIngest's publisher process")
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := RunBenchPublishers(context.Background(), log, config, os.Stdin, os.Stdout); err != nil {
+		t.Fatal(err)
 	}
 }
 

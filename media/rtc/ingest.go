@@ -63,6 +63,11 @@ func (c Config) inactivity() time.Duration {
 	return 10 * time.Second
 }
 
+// udpReadBuffer is the receive buffer asked for the shared UDP port: every session's packets
+// queue there while the mux catches up. Linux caps it at net.core.rmem_max (208 KiB by
+// default; raise it with sysctl on busy hosts).
+const udpReadBuffer = 8 << 20
+
 // Ingest runs WHIP recording sessions.
 type Ingest struct {
 	cfg   Config
@@ -116,6 +121,10 @@ func (i *Ingest) listen() error {
 		if err != nil {
 			return fmt.Errorf("listen udp: %w", err)
 		}
+		if err := udp.(*net.UDPConn).SetReadBuffer(udpReadBuffer); err != nil {
+			udp.Close()
+			return fmt.Errorf("udp read buffer: %w", err)
+		}
 		port := udp.LocalAddr().(*net.UDPAddr).Port
 		tcp, err := net.Listen("tcp", net.JoinHostPort(i.cfg.ListenIP, strconv.Itoa(port)))
 		if err == nil {
@@ -156,7 +165,8 @@ func (i *Ingest) newAPI() (*webrtc.API, error) {
 }
 
 // interceptors are pion's defaults without the NACK generator (the tracks make their own NACKs
-// from the reorder buffer), and NACK feedback negotiated for audio as well as video.
+// from the reorder buffer) and without the stats interceptor (nothing reads GetStats), and NACK
+// feedback negotiated for audio as well as video.
 func interceptors(m *webrtc.MediaEngine) (*interceptor.Registry, error) {
 	ir := &interceptor.Registry{}
 	for _, t := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
@@ -164,9 +174,6 @@ func interceptors(m *webrtc.MediaEngine) (*interceptor.Registry, error) {
 	}
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
 	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
-		return nil, err
-	}
-	if err := webrtc.ConfigureStatsInterceptor(ir); err != nil {
 		return nil, err
 	}
 	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {

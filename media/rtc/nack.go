@@ -56,6 +56,7 @@ func (n *nacker) due(missing []int64, now time.Time) []uint16 {
 
 // sendNACKs asks the publisher for the packets the reorder buffer is missing.
 func (t *trackReader) sendNACKs(now time.Time) {
+	t.askStart(now)
 	seqs := t.nacks.due(t.order.missing(nackMaxList), now)
 	if len(seqs) == 0 {
 		return

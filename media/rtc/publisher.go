@@ -15,6 +15,8 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/webrtc/v4"
 	pmedia "github.com/pion/webrtc/v4/pkg/media"
 	"github.com/pion/webrtc/v4/pkg/media/h264reader"
@@ -128,6 +130,10 @@ type PublisherOptions struct {
 	VideoMime string // codec of the video samples: webrtc.MimeTypeVP8 (default) or MimeTypeH264
 	TCP       bool   // ICE over TCP only (active candidates against the ingest's passive ones)
 	Trickle   bool   // send candidates with Patch instead of in the offer
+	// Minimal registers only what a sender needs (NACK responses and RTCP Sender Reports)
+	// instead of pion's defaults (which add a NACK generator, receiver reports, stats and
+	// TWCC): the benchmark's publisher process uses it to stay cheap.
+	Minimal bool
 	// Interceptors sit closest to the network (after NACK responses and Sender Reports), e.g.
 	// to lose or delay packets.
 	Interceptors []interceptor.Factory
@@ -174,7 +180,11 @@ func publisherAPI(opts PublisherOptions) (*webrtc.API, error) {
 	for _, f := range opts.Interceptors {
 		ir.Add(f)
 	}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+	register := webrtc.RegisterDefaultInterceptors
+	if opts.Minimal {
+		register = senderInterceptors
+	}
+	if err := register(m, ir); err != nil {
 		return nil, fmt.Errorf("register interceptors: %w", err)
 	}
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeAudio)
@@ -190,6 +200,24 @@ func publisherAPI(opts PublisherOptions) (*webrtc.API, error) {
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+}
+
+// senderInterceptors registers what a send-only peer needs: the NACK responder (with NACK and
+// PLI feedback on video) and RTCP Sender Reports.
+func senderInterceptors(m *webrtc.MediaEngine, ir *interceptor.Registry) error {
+	responder, err := nack.NewResponderInterceptor()
+	if err != nil {
+		return fmt.Errorf("nack responder: %w", err)
+	}
+	sender, err := report.NewSenderInterceptor()
+	if err != nil {
+		return fmt.Errorf("sender reports: %w", err)
+	}
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	ir.Add(responder)
+	ir.Add(sender)
+	return nil
 }
 
 func (p *Publisher) addTracks(video bool) error {

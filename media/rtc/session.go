@@ -29,6 +29,7 @@ type session struct {
 	limit                   time.Duration
 	startedAt               time.Time
 	file                    *spoolFile
+	side                    *sidecarFile
 	stream                  *streamer
 	mux                     *muxer
 	clock                   *sessionClock
@@ -125,12 +126,13 @@ func (s *session) openSpool(ctx context.Context, codecs []codec) error {
 		return err
 	}
 	s.file, s.mux = f, newMuxer(f, codecs, s.limit)
-	if err := writeSidecar(dir, s.sidecar()); err != nil {
+	if s.side, err = createSidecar(dir, s.sidecar()); err != nil {
 		f.remove(dir, s.clipID)
 		return err
 	}
 	up, err := s.ing.blobs.NewUpload(ctx, media.OriginalKey(s.clipID, s.ext), s.contentType())
 	if err != nil {
+		s.side.close()
 		f.remove(dir, s.clipID)
 		return fmt.Errorf("start upload: %w", err)
 	}
@@ -186,9 +188,7 @@ func (s *session) watch() {
 			go s.finalize(context.Background(), true, reason)
 			return
 		}
-		if err := writeSidecar(s.ing.cfg.SpoolDir, s.sidecar()); err != nil {
-			s.ing.log.Warn("update sidecar", "clip", s.clipID, "err", err)
-		}
+		s.checkpoint()
 	}
 }
 
@@ -208,6 +208,14 @@ func (s *session) check(window *[]int64) string {
 		return "over the bitrate limit"
 	}
 	return ""
+}
+
+// checkpoint writes the buffered recording and the current sidecar to the spool, so that a
+// crash loses at most the last second.
+func (s *session) checkpoint() {
+	if err := errors.Join(s.file.flush(), s.side.update(s.sidecar())); err != nil {
+		s.ing.log.Warn("checkpoint spool", "clip", s.clipID, "err", err)
+	}
 }
 
 // finalize ends the session once; later calls wait for and return the same outcome.
@@ -239,6 +247,7 @@ func (s *session) finish(interrupted bool, reason string) {
 	s.tracks.Wait()
 	s.timing.Hangup = time.Since(t0)
 	s.clip, s.err = s.complete(ctx, interrupted)
+	s.side.close()
 	s.ing.release()
 	s.ing.log.Info("recording finished", "session", s.id, "clip", s.clipID, "err", s.err, "hangup", s.timing.Hangup,
 		"file", s.timing.File, "upload", s.timing.Upload, "domain", s.timing.Domain)

@@ -1,6 +1,7 @@
 package rtc
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,21 +34,52 @@ func sidecarPath(dir, clipID string) string { return filepath.Join(dir, clipID+"
 
 func mediaPath(dir, clipID, ext string) string { return filepath.Join(dir, clipID+"."+ext) }
 
-// writeSidecar replaces the sidecar atomically.
-func writeSidecar(dir string, s sidecar) error {
+// sidecarFile is a session's sidecar, kept open and rewritten in place as the recording grows.
+type sidecarFile struct {
+	f *os.File
+	n int // length of the last write: a shorter one is padded with spaces
+}
+
+// createSidecar writes a new sidecar atomically and keeps it open for updates.
+func createSidecar(dir string, s sidecar) (*sidecarFile, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("encode sidecar: %w", err)
+	}
+	tmp := sidecarPath(dir, s.ClipID) + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create sidecar: %w", err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write sidecar: %w", err)
+	}
+	if err := os.Rename(tmp, sidecarPath(dir, s.ClipID)); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("rename sidecar: %w", err)
+	}
+	return &sidecarFile{f: f, n: len(b)}, nil
+}
+
+// update rewrites the sidecar in place: one write of a few hundred bytes, which a killed
+// process either made or did not.
+func (w *sidecarFile) update(s sidecar) error {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("encode sidecar: %w", err)
 	}
-	tmp := sidecarPath(dir, s.ClipID) + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("write sidecar: %w", err)
+	if pad := w.n - len(b); pad > 0 {
+		b = append(b, bytes.Repeat([]byte{' '}, pad)...)
 	}
-	if err := os.Rename(tmp, sidecarPath(dir, s.ClipID)); err != nil {
-		return fmt.Errorf("rename sidecar: %w", err)
+	if _, err := w.f.WriteAt(b, 0); err != nil {
+		return fmt.Errorf("update sidecar: %w", err)
 	}
+	w.n = len(b)
 	return nil
 }
+
+func (w *sidecarFile) close() error { return w.f.Close() }
 
 func readSidecar(path string) (sidecar, error) {
 	var s sidecar
@@ -61,6 +93,10 @@ func readSidecar(path string) (sidecar, error) {
 	return s, nil
 }
 
+// spoolBuffer is how much of a recording's tail gathers in memory before it is written to
+// the spool file (the session also flushes it every second).
+const spoolBuffer = 64 << 10
+
 // spoolFile is the recording's local file: an io.WriteSeeker for ebml-go that tells the
 // streamer how far the file has grown and which regions were rewritten.
 type spoolFile struct {
@@ -68,6 +104,7 @@ type spoolFile struct {
 	f       *os.File
 	pos     int64
 	size    int64
+	tail    []byte         // the last bytes appended (up to size), not yet written to f
 	sent    map[int64]bool // regions uploaded and not rewritten since
 	closed  bool
 	changed chan struct{} // signalled after every write
@@ -82,24 +119,65 @@ func createSpoolFile(path string) (*spoolFile, error) {
 	return &spoolFile{f: f, sent: map[int64]bool{}, changed: make(chan struct{}, 1)}, nil
 }
 
-// Write writes at the current position; regions it touches must be sent again.
+// Write writes at the current position; regions it touches must be sent again. Appends
+// gather in the tail buffer; a rewrite goes to the file at once.
 func (s *spoolFile) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n, err := s.f.WriteAt(p, s.pos)
-	if s.pos < s.size {
-		s.rewrote = max(s.rewrote, s.pos+int64(n))
+	if s.pos == s.size {
+		s.tail = append(s.tail, p...)
+		s.advance(len(p))
+		if len(s.tail) < spoolBuffer {
+			return len(p), nil
+		}
+		return len(p), s.flushTail()
 	}
+	if err := s.flushTail(); err != nil {
+		return 0, err
+	}
+	n, err := s.f.WriteAt(p, s.pos)
+	s.rewrote = max(s.rewrote, s.pos+int64(n))
+	s.advance(n)
+	return n, err
+}
+
+// advance moves the position past n bytes written, unmarks the regions they touch and wakes
+// the streamer when a region may be due.
+func (s *spoolFile) advance(n int) {
 	for r := s.pos / RegionSize; n > 0 && r <= (s.pos+int64(n)-1)/RegionSize; r++ {
 		delete(s.sent, r)
 	}
+	before := s.size / RegionSize
+	rewrite := s.pos < s.size
 	s.pos += int64(n)
 	s.size = max(s.size, s.pos)
+	if !rewrite && s.size/RegionSize == before {
+		return
+	}
 	select {
 	case s.changed <- struct{}{}:
 	default:
 	}
-	return n, err
+}
+
+// flushTail writes the tail buffer to the file.
+func (s *spoolFile) flushTail() error {
+	if len(s.tail) == 0 {
+		return nil
+	}
+	_, err := s.f.WriteAt(s.tail, s.size-int64(len(s.tail)))
+	s.tail = s.tail[:0]
+	if err != nil {
+		return fmt.Errorf("write spool file: %w", err)
+	}
+	return nil
+}
+
+// flush writes what is buffered to the file, so that a crash loses at most a second.
+func (s *spoolFile) flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flushTail()
 }
 
 // Seek moves the write position.
@@ -118,6 +196,9 @@ func (s *spoolFile) Seek(offset int64, whence int) (int64, error) {
 	if offset < 0 {
 		return 0, errors.New("seek: negative position")
 	}
+	if err := s.flushTail(); err != nil {
+		return 0, err
+	}
 	s.pos = offset
 	return offset, nil
 }
@@ -128,7 +209,7 @@ func (s *spoolFile) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	return nil
+	return s.flushTail()
 }
 
 // pending returns the regions due for upload: complete regions after the first that were not
@@ -156,11 +237,14 @@ func (s *spoolFile) markSent(r int64) {
 }
 
 // region returns a reader over region r and its size.
-func (s *spoolFile) region(r int64) (io.Reader, int64) {
+func (s *spoolFile) region(r int64) (io.Reader, int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.flushTail(); err != nil {
+		return nil, 0, err
+	}
 	size := min(RegionSize, s.size-r*RegionSize)
-	return io.NewSectionReader(s.f, r*RegionSize, size), size
+	return io.NewSectionReader(s.f, r*RegionSize, size), size, nil
 }
 
 func (s *spoolFile) length() int64 {
@@ -212,8 +296,11 @@ func (s *streamer) run(ctx context.Context) {
 // set before reading, so a rewrite after it is never lost.
 func (s *streamer) send(ctx context.Context, r int64) error {
 	s.file.markSent(r)
-	body, size := s.file.region(r)
-	if err := s.up.PutPart(ctx, int(r+1), body, size); err != nil {
+	body, size, err := s.file.region(r)
+	if err == nil {
+		err = s.up.PutPart(ctx, int(r+1), body, size)
+	}
+	if err != nil {
 		s.file.mu.Lock()
 		delete(s.file.sent, r)
 		s.file.mu.Unlock()

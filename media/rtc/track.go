@@ -21,17 +21,22 @@ const (
 
 // trackReader records one remote track: RTP → reorder → frames → sender clock → muxer.
 type trackReader struct {
-	s      *session
-	track  *webrtc.TrackRemote
-	recv   *webrtc.RTPReceiver
-	codec  codec
-	index  int // muxer track
-	clock  *trackClock
-	order  *reorder
-	nacks  *nacker
-	asm    *assembler
-	first  time.Time
-	queued []pendingFrame
+	s     *session
+	track *webrtc.TrackRemote
+	recv  *webrtc.RTPReceiver
+	codec codec
+	index int // muxer track
+	clock *trackClock
+	order *reorder
+	nacks *nacker
+	asm   *assembler
+	first time.Time
+	// startSeq is the first sequence number received; the packets before it are asked for
+	// startAsks times while the reorder buffer holds its start.
+	startSeq   uint16
+	startAsks  int
+	startAsked time.Time
+	queued     []pendingFrame
 
 	mu      sync.Mutex
 	lastPLI time.Time
@@ -105,6 +110,7 @@ func (t *trackReader) run() {
 		t.sendNACKs(time.Now())
 	}
 	t.order.flush()
+	t.asm.end()
 	t.drain(true)
 	t.count(0)
 	if err := t.s.mux.done(t.index); err != nil {
@@ -115,8 +121,7 @@ func (t *trackReader) run() {
 func (t *trackReader) packet(p *rtp.Packet) {
 	now := time.Now()
 	if t.first.IsZero() {
-		t.first = now
-		t.nackBefore(p.SequenceNumber)
+		t.first, t.startSeq = now, p.SequenceNumber
 	}
 	t.s.media(now, len(p.Payload))
 	t.clock.arrived(p.Timestamp, now)
@@ -178,8 +183,23 @@ func (t *trackReader) requestKeyframe() {
 	}
 }
 
-// startNACKs is how many sequence numbers before the first packet received are asked for.
-const startNACKs = 256
+// startNACKs is how many sequence numbers before the first packet received are asked for, and
+// startTries how often: a NACK is lost like any packet, and one lost at the start costs every
+// video frame until the next keyframe.
+const (
+	startNACKs = 256
+	startTries = 5
+)
+
+// askStart asks for the packets before the first one received, nackRetry apart, until the
+// reorder buffer releases its start.
+func (t *trackReader) askStart(now time.Time) {
+	if t.first.IsZero() || t.order.primed || t.startAsks >= startTries || now.Sub(t.startAsked) < nackRetry {
+		return
+	}
+	t.startAsks, t.startAsked = t.startAsks+1, now
+	t.nackBefore(t.startSeq)
+}
 
 // nackBefore asks for the packets just before the first one received: the NACK generator only
 // sees gaps between packets, so a lost or late start of the first frame would otherwise stay
