@@ -107,7 +107,11 @@ func (a *assembler) finish() {
 }
 
 func (a *assembler) join(pkts []*rtp.Packet) ([]byte, bool) {
-	var data []byte
+	n := 0
+	for _, p := range pkts {
+		n += len(p.Payload)
+	}
+	data := make([]byte, 0, n) // about the frame: descriptors go, H.264 length prefixes come
 	for _, p := range pkts {
 		b, err := a.depack.Unmarshal(p.Payload)
 		if err != nil {

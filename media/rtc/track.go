@@ -95,8 +95,12 @@ func (t *trackReader) run() {
 	if !t.codec.audio() {
 		t.requestKeyframe()
 	}
+	var deadline time.Time // reads wake at least every nackTick, to send NACKs
 	for {
-		t.track.SetReadDeadline(time.Now().Add(nackTick))
+		if now := time.Now(); !now.Before(deadline) {
+			deadline = now.Add(nackTick)
+			t.track.SetReadDeadline(deadline)
+		}
 		p, _, err := t.track.ReadRTP()
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
