@@ -73,7 +73,8 @@ type PhaseReport struct {
 	StopSlowest    StopTiming // where the slowest Stop spent its time
 }
 
-// FrameCount counts one kind of frame: sent by the publishers, kept by the ingest.
+// FrameCount counts one kind of frame: sent by the publishers, kept (written to the recording)
+// by the ingest.
 type FrameCount struct{ Sent, Kept int }
 
 // LongReport describes one long recording written at full speed through the muxer, the spool
@@ -244,9 +245,7 @@ func (r *PhaseReport) measureSending(ing *Ingest, child *benchChild, sig *benchS
 	if len(sessions) != r.Streams {
 		return sessions, fmt.Errorf("publishers started %d sessions, want %d", len(sessions), r.Streams)
 	}
-	for _, s := range sessions {
-		settle(s, (sent.Video+sent.Audio)/r.Streams)
-	}
+	settle((sent.Video+sent.Audio)/r.Streams, sessions...)
 	r.UDPDrops = udpDrops(ing.Port()) - base.drops
 	return sessions, nil
 }
@@ -262,7 +261,7 @@ func (r *PhaseReport) count(sessions []*session, log *slog.Logger) {
 			if st.Audio {
 				fc = &r.Audio
 			}
-			fc.Kept += st.Frames
+			fc.Kept += st.Written
 			r.FramesDropped += st.Dropped
 			r.PacketsGivenUp += st.Skipped
 			log.Debug("bench track", "session", s.id, "stats", fmt.Sprintf("%+v", st))
@@ -272,15 +271,17 @@ func (r *PhaseReport) count(sessions []*session, log *slog.Logger) {
 
 func total(t StopTiming) time.Duration { return t.Hangup + t.File + t.Upload + t.Domain }
 
-// settle waits until a session assembled want frames or its count stops moving for 2 s.
-func settle(s *session, want int) {
+// settle waits until each session assembled want frames, or their total stops moving for 2 s.
+func settle(want int, sessions ...*session) {
 	last, still := -1, 0
 	for still < 20 {
 		n := 0
-		for _, st := range s.stats() {
-			n += st.Frames
+		for _, s := range sessions {
+			for _, st := range s.stats() {
+				n += st.Frames
+			}
 		}
-		if n >= want {
+		if n >= want*len(sessions) {
 			return
 		}
 		if n == last {

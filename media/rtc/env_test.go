@@ -174,7 +174,7 @@ func record(t testing.TB, e *env, opts PublisherOptions, c Clip) (clip *media.Cl
 		t.Fatalf("send: %v", err)
 	}
 	s, _ := e.ing.session(res.SessionID)
-	settle(s, v+a)
+	settle(v+a, s)
 	clip, err = e.ing.Stop(ctx, res.SessionID)
 	if err != nil {
 		t.Fatalf("stop: %v", err)

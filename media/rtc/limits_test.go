@@ -252,7 +252,7 @@ func TestClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := e.ing.session(res.SessionID)
-	settle(s, 80)
+	settle(80, s)
 	if err := e.ing.Close(context.Background()); err != nil {
 		t.Fatalf("close: %v", err)
 	}

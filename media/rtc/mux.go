@@ -37,6 +37,7 @@ type muxTrack struct {
 	queue  []frame
 	done   bool
 	lastMS int64
+	frames int // frames written
 	width  int // first keyframe's size (video)
 	height int
 	config []byte // H.264 AVCDecoderConfigurationRecord
@@ -164,6 +165,7 @@ func (m *muxer) write(t *muxTrack, f frame) error {
 	}
 	m.lastMS = max(m.lastMS, ms)
 	m.frames++
+	t.frames++
 	return nil
 }
 
@@ -273,6 +275,13 @@ func (m *muxer) stats() (frames int, durationMS int64) {
 		return 0, 0
 	}
 	return m.frames, m.lastMS - m.firstMS
+}
+
+// written returns how many frames of track i are in the file.
+func (m *muxer) written(i int) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.tracks[i].frames
 }
 
 // size returns the first video keyframe's size.

@@ -82,7 +82,7 @@ func TestPatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := e.ing.session(res.SessionID)
-	settle(s, len(c.Video)+len(c.Audio))
+	settle(len(c.Video)+len(c.Audio), s)
 	clip, err := e.ing.Stop(ctx, res.SessionID)
 	if err != nil {
 		t.Fatal(err)

@@ -45,7 +45,7 @@ func TestRecordOverTCP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	settle(s, v+a)
+	settle(v+a, s)
 	clip, err := e.ing.Stop(context.Background(), res.SessionID)
 	if err != nil {
 		t.Fatal(err)

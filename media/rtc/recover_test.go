@@ -21,7 +21,7 @@ func TestRecover(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := e.ing.session(res.SessionID)
-	settle(s, len(sent.Video)+len(sent.Audio))
+	settle(len(sent.Video)+len(sent.Audio), s)
 	waitSidecar(t, e, res.ClipID, 3000)
 	dead := t.TempDir()
 	if out, err := exec.Command("cp", "-a", e.cfg.SpoolDir+"/.", dead).CombinedOutput(); err != nil {

@@ -238,6 +238,7 @@ type trackStats struct {
 	Audio   bool
 	Packets int
 	Frames  int // frames assembled and kept
+	Written int // frames written to the file
 	Dropped int // frames dropped: lost packets or waiting for a keyframe
 	Late    int // duplicate or late packets dropped by the reorder buffer
 	Skipped int // sequence numbers given up
@@ -246,10 +247,11 @@ type trackStats struct {
 
 // stats returns the track's counters.
 func (t *trackReader) stats() trackStats {
+	written := t.s.mux.written(t.index)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return trackStats{
-		Audio: t.codec.audio(), Packets: t.packets, Frames: t.frames, PLIs: t.plis,
+		Audio: t.codec.audio(), Packets: t.packets, Frames: t.frames, Written: written, PLIs: t.plis,
 		Dropped: t.dropped, Late: t.late, Skipped: t.skipped,
 	}
 }
