@@ -117,12 +117,14 @@ func packetEnd(t testing.TB, path string) time.Duration {
 }
 
 // decodeErrors decodes every stream of a file and returns what ffmpeg complains about.
-// Frames keep their own times (-fps_mode passthrough): a recording's frame rate varies, and on
-// a constant-rate grid ffmpeg would complain ("non monotonically increasing dts") when a busy
-// camera delivers two frames within one frame interval, which is no fault of the file.
+// Frames keep their own times (-fps_mode passthrough) counted in milliseconds, the recording's
+// own unit (-enc_time_base): a recording's frame rate varies, and on a grid of the average
+// frame interval ffmpeg would complain ("non monotonically increasing dts") when a busy camera
+// delivers two frames within one interval, which is no fault of the file.
 func decodeErrors(t testing.TB, path string) string {
 	t.Helper()
-	out, err := exec.Command("ffmpeg", "-hide_banner", "-v", "error", "-i", path, "-fps_mode", "passthrough", "-f", "null", "-").CombinedOutput()
+	out, err := exec.Command("ffmpeg", "-hide_banner", "-v", "error", "-i", path, "-fps_mode", "passthrough",
+		"-enc_time_base:v", "1:1000", "-f", "null", "-").CombinedOutput()
 	if err != nil {
 		return fmt.Sprintf("ffmpeg exited with %v: %s", err, out)
 	}
