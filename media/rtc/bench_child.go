@@ -147,15 +147,19 @@ func connectPublisher(ctx context.Context, ing media.Ingest, video bool) (*Publi
 	return p, nil
 }
 
-// sendPublishers plays the clip on every publisher at once, their starts spread over one
-// video frame (as independent browsers would be), and reports what was sent.
+// startSpread is the span over which the publishers start sending.
+const startSpread = time.Second
+
+// sendPublishers plays the clip on every publisher at once, their starts spread evenly over
+// startSpread as people pressing record independently would be (started together, hundreds of
+// 720p keyframes would arrive within one frame interval), and reports what was sent.
 func sendPublishers(ctx context.Context, pubs []*Publisher, clip Clip) benchChildReport {
 	r := benchChildReport{Event: "sent"}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	cpu0, t0 := cpuTime(), time.Now()
 	for i, p := range pubs {
-		start := t0.Add(time.Duration(i) * (33 * time.Millisecond) / time.Duration(len(pubs)))
+		start := t0.Add(time.Duration(i) * startSpread / time.Duration(len(pubs)))
 		wg.Go(func() {
 			s := sendClip(ctx, p, clip, start)
 			mu.Lock()
