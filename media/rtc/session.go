@@ -229,8 +229,8 @@ func (s *session) finalize(ctx context.Context, interrupted bool, reason string)
 	}
 }
 
-// finish closes the peer connection, completes the file and the upload, and reports the
-// recording to the domain.
+// finish stops the track readers, completes the file and the upload, reports the recording to
+// the domain, and closes the peer connection.
 func (s *session) finish(interrupted bool, reason string) {
 	defer close(s.fin)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -241,17 +241,29 @@ func (s *session) finish(interrupted bool, reason string) {
 	s.closing = true
 	s.mu.Unlock()
 	t0 := time.Now()
-	if err := s.pc.Close(); err != nil {
-		s.ing.log.Warn("close peer connection", "session", s.id, "err", err)
-	}
+	s.interruptReads()
 	s.tracks.Wait()
 	s.timing.Hangup = time.Since(t0)
 	s.clip, s.err = s.complete(ctx, interrupted)
 	s.side.close()
+	if err := s.pc.Close(); err != nil {
+		s.ing.log.Warn("close peer connection", "session", s.id, "err", err)
+	}
 	s.ing.release()
 	s.ing.log.Info("recording finished", "session", s.id, "clip", s.clipID, "err", s.err, "hangup", s.timing.Hangup,
 		"file", s.timing.File, "upload", s.timing.Upload, "domain", s.timing.Domain)
 	time.AfterFunc(time.Minute, func() { s.ing.forget(s.id) })
+}
+
+// interruptReads wakes every track reader at once: they see the session stopping, flush what
+// they hold and end. The peer connection is closed after the recording is complete, off the
+// path of the DELETE response.
+func (s *session) interruptReads() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.readers {
+		t.track.SetReadDeadline(time.Now())
+	}
 }
 
 // complete finishes the file and the upload and tells the domain.

@@ -101,6 +101,9 @@ func (t *trackReader) run() {
 			deadline = now.Add(nackTick)
 			t.track.SetReadDeadline(deadline)
 		}
+		if t.stopping() {
+			break
+		}
 		p, _, err := t.track.ReadRTP()
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
@@ -119,6 +122,16 @@ func (t *trackReader) run() {
 	t.count(0)
 	if err := t.s.mux.done(t.index); err != nil {
 		t.s.ing.log.Warn("mux", "session", t.s.id, "err", err)
+	}
+}
+
+// stopping reports whether the session is being finalized.
+func (t *trackReader) stopping() bool {
+	select {
+	case <-t.s.stopped:
+		return true
+	default:
+		return false
 	}
 }
 
